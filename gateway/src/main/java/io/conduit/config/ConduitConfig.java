@@ -1,0 +1,120 @@
+package io.conduit.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Every setting under the {@code conduit.} prefix. Environment variables map the usual way
+ * ({@code conduit.mqtt.port} is {@code CONDUIT_MQTT_PORT}).
+ */
+@ConfigMapping(prefix = "conduit")
+public interface ConduitConfig {
+
+    Mqtt mqtt();
+
+    Session session();
+
+    Security security();
+
+    Sys sys();
+
+    interface Mqtt {
+        /** Bind address of every MQTT listener. */
+        @WithDefault("0.0.0.0")
+        String host();
+
+        /** Plain TCP port; 0 picks a free port, -1 disables the listener. */
+        @WithDefault("1883")
+        int port();
+
+        /** TLS port, opened only when a certificate is configured. */
+        @WithDefault("8883")
+        int tlsPort();
+
+        /** MQTT over WebSocket port; -1 disables it. */
+        @WithDefault("8083")
+        int wsPort();
+
+        /** MQTT over secure WebSocket port, opened only when a certificate is configured. */
+        @WithDefault("8084")
+        int wssPort();
+
+        @WithDefault("/mqtt")
+        String wsPath();
+
+        Tls tls();
+
+        Limits limits();
+
+        /** Most Topic Aliases a client may use towards the broker (5.0 Topic Alias Maximum); 0 disables them. */
+        @WithDefault("32")
+        int topicAliasMaximum();
+
+        /** Time a socket may stay open without sending CONNECT. */
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** Largest keep alive the broker accepts, in seconds; 5.0 clients asking for more (or 0) are told this value. */
+        @WithDefault("65535")
+        int maxKeepAlive();
+    }
+
+    interface Tls {
+        /** PEM certificate chain. */
+        Optional<String> certFile();
+
+        /** PEM private key (PKCS#8). */
+        Optional<String> keyFile();
+
+        /** PKCS#12 or JKS key store, instead of PEM files. */
+        Optional<String> keyStore();
+
+        Optional<String> keyStorePassword();
+    }
+
+    interface Limits {
+        /** Most concurrent MQTT connections; further CONNECTs get Server unavailable (3.x) or Quota exceeded (5.0). */
+        @WithDefault("200000")
+        int maxConnections();
+
+        /** Largest packet the broker accepts, in bytes (advertised as 5.0 Maximum Packet Size). */
+        @WithDefault("1048576")
+        int maxPacketSize();
+
+        /** Most QoS 1/2 messages queued per session beyond the inflight window; newer ones are dropped. */
+        @WithDefault("1000")
+        int maxQueuedMessages();
+
+        /** Most unacknowledged outgoing QoS 1/2 messages per client; also the broker's 5.0 Receive Maximum. */
+        @WithDefault("32")
+        int maxInflight();
+
+        @WithDefault("65535")
+        int maxClientIdLength();
+
+        /** Most levels in a topic name or filter. */
+        @WithDefault("128")
+        int maxTopicLevels();
+    }
+
+    interface Session {
+        /** Upper bound, in seconds, on a 5.0 Session Expiry Interval; also the lifetime of a 3.x persistent session. */
+        @WithDefault("4294967295")
+        long maxExpiryInterval();
+    }
+
+    interface Security {
+        /** Accept clients that present no credentials. */
+        @WithDefault("true")
+        boolean allowAnonymous();
+    }
+
+    interface Sys {
+        /** Interval between $SYS/broker/... publications; 0 disables them. */
+        @WithDefault("10s")
+        Duration interval();
+    }
+}

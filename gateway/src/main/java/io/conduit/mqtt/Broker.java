@@ -1,0 +1,75 @@
+package io.conduit.mqtt;
+
+import io.conduit.config.ConduitConfig;
+import io.conduit.metrics.BrokerMetrics;
+import io.conduit.routing.Router;
+import io.conduit.security.Authenticator;
+import io.conduit.security.Authorizer;
+import io.conduit.security.EnhancedAuthenticator;
+import io.conduit.session.SessionRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** The services every connection talks to, gathered once so that a connection holds one reference. */
+@ApplicationScoped
+public class Broker {
+
+    @Inject
+    ConduitConfig config;
+
+    @Inject
+    SessionRegistry sessions;
+
+    @Inject
+    Router router;
+
+    @Inject
+    BrokerMetrics metrics;
+
+    @Inject
+    Authenticator authenticator;
+
+    @Inject
+    Authorizer authorizer;
+
+    private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
+
+    @Inject
+    void enhancedAuthenticators(Instance<EnhancedAuthenticator> all) {
+        for (EnhancedAuthenticator a : all) {
+            enhanced.put(a.method(), a);
+        }
+    }
+
+    public ConduitConfig config() {
+        return config;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    public Router router() {
+        return router;
+    }
+
+    public BrokerMetrics metrics() {
+        return metrics;
+    }
+
+    public Authenticator authenticator() {
+        return authenticator;
+    }
+
+    public Authorizer authorizer() {
+        return authorizer;
+    }
+
+    public EnhancedAuthenticator enhancedAuthenticator(String method) {
+        return enhanced.get(method);
+    }
+}

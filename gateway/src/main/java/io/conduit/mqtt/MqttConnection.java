@@ -1,0 +1,961 @@
+package io.conduit.mqtt;
+
+import io.conduit.config.ConduitConfig;
+import io.conduit.routing.Message;
+import io.conduit.routing.Subscription;
+import io.conduit.routing.Topics;
+import io.conduit.security.AuthExchange;
+import io.conduit.security.AuthResult;
+import io.conduit.security.Authorizer;
+import io.conduit.security.ConnectRequest;
+import io.conduit.security.EnhancedAuthenticator;
+import io.conduit.session.Outbound;
+import io.conduit.session.Session;
+import io.conduit.session.SessionRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnAckVariableHeader;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectPayload;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageIdAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttSubAckPayload;
+import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
+import io.netty.handler.codec.mqtt.MqttTopicSubscription;
+import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
+import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
+import io.netty.handler.codec.mqtt.MqttUnsubAckPayload;
+import io.netty.handler.codec.mqtt.MqttUnsubscribeMessage;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import org.jboss.logging.Logger;
+
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static io.conduit.mqtt.ReasonCodes.*;
+import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.*;
+
+/**
+ * The protocol state of one MQTT connection: CONNECT and authentication, then every control packet of 3.1, 3.1.1
+ * and 5.0, handed to the session and the router. Runs on the channel's event loop; only the {@link Outbound} methods
+ * are called from other threads (under the session's monitor).
+ */
+public final class MqttConnection extends ChannelInboundHandlerAdapter implements Outbound {
+
+    private static final Logger LOG = Logger.getLogger(MqttConnection.class);
+    // The decoder records the protocol version of CONNECT in this channel attribute; the encoder reads it too.
+    private static final AttributeKey<MqttVersion> CODEC_VERSION = AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
+    static final String IDLE_HANDLER = "idle";
+
+    private enum State { AWAIT_CONNECT, AUTHENTICATING, CONNECTED, CLOSED }
+
+    private final Broker broker;
+    private final ConduitConfig.Mqtt mqttConfig;
+    private final AtomicBoolean flushPending = new AtomicBoolean();
+    private final Runnable flushTask = this::flushNow;
+
+    private Channel channel;
+    private State state = State.AWAIT_CONNECT;
+    private boolean v5;
+    private int protocolLevel;
+    private String clientId;
+    private String username;
+    private Authorizer.ClientIdentity identity;
+    private Session session;
+    private boolean cleanStart;
+    private long sessionExpiry;
+    /** The 5.0 Session Expiry Interval asked for, to tell the client when the broker chose a shorter one. */
+    private long requestedExpiry;
+    private boolean assignedClientId;
+    private Message will;
+    private long willDelay;
+    private int keepAlive;
+    private int serverKeepAlive = -1;
+    private int clientReceiveMaximum = 65535;
+    private long clientMaximumPacketSize = Long.MAX_VALUE;
+    private boolean problemInformation = true;
+    private String authMethod;
+    private AuthExchange authExchange;
+    private String[] inboundAliases;
+    private OutboundAliases outboundAliases;
+    private ArrayDeque<MqttMessage> heldWhileConnecting;
+    /** Set when the session closes the connection because another one took it over. */
+    private volatile boolean takenOver;
+
+    MqttConnection(Broker broker) {
+        this.broker = broker;
+        this.mqttConfig = broker.config().mqtt();
+    }
+
+    // ---- channel lifecycle -------------------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        channel = ctx.channel();
+        broker.metrics().sockets.incrementAndGet();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        broker.metrics().sockets.decrementAndGet();
+        if (heldWhileConnecting != null) {
+            heldWhileConnecting.forEach(ReferenceCountUtil::release);
+            heldWhileConnecting = null;
+        }
+        if (state == State.CONNECTED) {
+            broker.metrics().clientsConnected.decrementAndGet();
+            broker.sessions().closed(session, this, will, willDelay);
+        }
+        state = State.CLOSED;
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof IdleStateEvent) {
+            if (state == State.CONNECTED) {
+                LOG.debugf("client %s: keep alive timeout", clientId);
+                disconnect(KEEP_ALIVE_TIMEOUT, "keep alive timeout");
+            } else {
+                LOG.debugf("%s: no CONNECT within the connect timeout", channel.remoteAddress());
+                ctx.close();
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debugf(cause, "client %s: connection error", clientId);
+        ctx.close();
+    }
+
+    // ---- inbound -----------------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof MqttMessage m)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (m.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            onDecodeFailure(m.decoderResult().cause());
+            return;
+        }
+        if (state == State.AUTHENTICATING && m.fixedHeader().messageType() != MqttMessageType.AUTH) {
+            // Pipelined packets that arrived with CONNECT wait until the connection is accepted.
+            if (heldWhileConnecting == null) {
+                heldWhileConnecting = new ArrayDeque<>();
+            }
+            heldWhileConnecting.add(m);
+            return;
+        }
+        try {
+            dispatch(m);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void dispatch(MqttMessage m) {
+        MqttMessageType type = m.fixedHeader().messageType();
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (state == State.AWAIT_CONNECT) {
+            if (type == MqttMessageType.CONNECT) {
+                onConnect((MqttConnectMessage) m);
+            } else {
+                LOG.debugf("%s: %s before CONNECT", channel.remoteAddress(), type);
+                close();
+            }
+            return;
+        }
+        if (state == State.AUTHENTICATING) {
+            onAuth(m);
+            return;
+        }
+        switch (type) {
+            case PUBLISH -> onPublish((MqttPublishMessage) m);
+            case PUBACK -> session.onPuback(packetId(m));
+            case PUBREC -> onPubrec(m);
+            case PUBREL -> onPubrel(m);
+            case PUBCOMP -> session.onPubcomp(packetId(m));
+            case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) m);
+            case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) m);
+            case PINGREQ -> write(new MqttMessage(fixed(MqttMessageType.PINGRESP, MqttQoS.AT_MOST_ONCE)));
+            case DISCONNECT -> onDisconnect(m);
+            case AUTH -> onAuth(m);
+            case CONNECT -> protocolError("second CONNECT");
+            default -> protocolError("unexpected " + type);
+        }
+    }
+
+    private void onDecodeFailure(Throwable cause) {
+        LOG.debugf("client %s: bad packet: %s", clientId, cause.toString());
+        if (state == State.AWAIT_CONNECT) {
+            MqttVersion version = channel.attr(CODEC_VERSION).get();
+            v5 = version == MqttVersion.MQTT_5;
+            if (cause instanceof MqttUnacceptableProtocolVersionException) {
+                connackAndClose(UNSUPPORTED_PROTOCOL_VERSION, null);
+            } else if (cause instanceof MqttIdentifierRejectedException) {
+                connackAndClose(CLIENT_IDENTIFIER_NOT_VALID, null);
+            } else if (cause instanceof TooLongFrameException) {
+                connackAndClose(PACKET_TOO_LARGE, null);
+            } else {
+                connackAndClose(MALFORMED_PACKET, null);
+            }
+        } else if (cause instanceof TooLongFrameException) {
+            disconnect(PACKET_TOO_LARGE, "packet larger than " + mqttConfig.limits().maxPacketSize() + " bytes");
+        } else {
+            disconnect(MALFORMED_PACKET, "malformed packet");
+        }
+    }
+
+    // ---- CONNECT and authentication --------------------------------------------------------------------------
+
+    private void onConnect(MqttConnectMessage connect) {
+        MqttConnectVariableHeader header = connect.variableHeader();
+        MqttConnectPayload payload = connect.payload();
+        protocolLevel = header.version();
+        v5 = protocolLevel == 5;
+        MqttProperties props = header.properties();
+
+        if (broker.metrics().clientsConnected.get() >= mqttConfig.limits().maxConnections()) {
+            connackAndClose(QUOTA_EXCEEDED, "connection limit reached");
+            return;
+        }
+
+        cleanStart = header.isCleanSession();
+        clientId = payload.clientIdentifier();
+        if (clientId.isEmpty()) {
+            if (!v5 && !cleanStart) {
+                // MQTT 3.1.1 section 3.1.3.1: a zero-byte client id needs clean session.
+                connackAndClose(CLIENT_IDENTIFIER_NOT_VALID, null);
+                return;
+            }
+            clientId = "conduit-" + UUID.randomUUID();
+            assignedClientId = true;
+        }
+        username = payload.userName();
+        identity = new Authorizer.ClientIdentity(clientId, username);
+
+        long maxExpiry = broker.config().session().maxExpiryInterval();
+        if (v5) {
+            requestedExpiry = intProperty(props, SESSION_EXPIRY_INTERVAL, 0) & 0xFFFFFFFFL;
+            sessionExpiry = Math.min(requestedExpiry, maxExpiry);
+            clientReceiveMaximum = intProperty(props, RECEIVE_MAXIMUM, 65535);
+            long maxPacket = intProperty(props, MAXIMUM_PACKET_SIZE, 0) & 0xFFFFFFFFL;
+            if (clientReceiveMaximum == 0 || props.getProperty(MAXIMUM_PACKET_SIZE.value()) != null && maxPacket == 0) {
+                connackAndClose(PROTOCOL_ERROR, "Receive Maximum and Maximum Packet Size must not be 0");
+                return;
+            }
+            if (maxPacket > 0) {
+                clientMaximumPacketSize = maxPacket;
+            }
+            int aliasMax = intProperty(props, TOPIC_ALIAS_MAXIMUM, 0);
+            if (aliasMax > 0) {
+                outboundAliases = new OutboundAliases(aliasMax);
+            }
+            problemInformation = intProperty(props, REQUEST_PROBLEM_INFORMATION, 1) == 1;
+        } else {
+            sessionExpiry = cleanStart ? 0 : maxExpiry;
+        }
+        if (mqttConfig.topicAliasMaximum() > 0) {
+            inboundAliases = new String[mqttConfig.topicAliasMaximum() + 1];
+        }
+
+        keepAlive = header.keepAliveTimeSeconds();
+        int maxKeepAlive = mqttConfig.maxKeepAlive();
+        if (v5 && (keepAlive > maxKeepAlive || keepAlive == 0 && maxKeepAlive < 65535)) {
+            serverKeepAlive = maxKeepAlive;
+            keepAlive = maxKeepAlive;
+        }
+
+        if (header.isWillFlag()) {
+            String willTopic = payload.willTopic();
+            if (!Topics.isValidName(willTopic, mqttConfig.limits().maxTopicLevels())) {
+                connackAndClose(TOPIC_NAME_INVALID, "invalid will topic");
+                return;
+            }
+            MqttProperties willProps = payload.willProperties();
+            will = toMessage(willTopic, payload.willMessageInBytes(), header.willQos(), header.isWillRetain(),
+                    v5 ? willProps : null);
+            willDelay = v5 ? intProperty(willProps, WILL_DELAY_INTERVAL, 0) & 0xFFFFFFFFL : 0;
+            if (!broker.authorizer().canPublish(identity, willTopic, header.willQos(), header.isWillRetain())) {
+                connackAndClose(NOT_AUTHORIZED, "not authorized to publish the will topic");
+                return;
+            }
+        }
+
+        authMethod = v5 ? stringProperty(props, AUTHENTICATION_METHOD) : null;
+        ConnectRequest request = new ConnectRequest(clientId, username, payload.passwordInBytes(), protocolLevel,
+                channel.remoteAddress(), authMethod, v5 ? bytesProperty(props, AUTHENTICATION_DATA) : null);
+
+        state = State.AUTHENTICATING;
+        if (authMethod != null) {
+            EnhancedAuthenticator method = broker.enhancedAuthenticator(authMethod);
+            if (method == null) {
+                connackAndClose(AuthResult.BAD_AUTHENTICATION_METHOD, "unsupported authentication method");
+                return;
+            }
+            authExchange = method.begin(request);
+            authStep(request.authenticationData());
+            return;
+        }
+        channel.config().setAutoRead(false);
+        broker.authenticator().authenticate(request).whenComplete((result, error) -> channel.eventLoop().execute(
+                () -> {
+                    channel.config().setAutoRead(true);
+                    if (error != null) {
+                        LOG.warnf(error, "client %s: authentication failed with an error", clientId);
+                        connackAndClose(UNSPECIFIED_ERROR, "authentication error");
+                    } else if (!result.accepted()) {
+                        connackAndClose(result.reasonCode(), result.reason());
+                    } else {
+                        accept(null);
+                    }
+                }));
+    }
+
+    /** AUTH packets: the continuation of CONNECT's exchange, or a 5.0 re-authentication on a live connection. */
+    private void onAuth(MqttMessage m) {
+        if (m.fixedHeader().messageType() != MqttMessageType.AUTH || authMethod == null) {
+            protocolError("AUTH without an authentication method");
+            return;
+        }
+        MqttReasonCodeAndPropertiesVariableHeader header = (MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader();
+        int reason = header.reasonCode() & 0xFF;
+        MqttProperties props = header.properties();
+        if (!authMethod.equals(stringProperty(props, AUTHENTICATION_METHOD))) {
+            protocolError("AUTH with a different authentication method");
+            return;
+        }
+        if (state == State.CONNECTED) {
+            if (reason != RE_AUTHENTICATE || authExchange != null) {
+                protocolError("unexpected AUTH reason code");
+                return;
+            }
+            authExchange = broker.enhancedAuthenticator(authMethod).begin(new ConnectRequest(clientId, username,
+                    null, protocolLevel, channel.remoteAddress(), authMethod, bytesProperty(props, AUTHENTICATION_DATA)));
+        } else if (reason != CONTINUE_AUTHENTICATION || authExchange == null) {
+            protocolError("unexpected AUTH reason code");
+            return;
+        }
+        authStep(bytesProperty(props, AUTHENTICATION_DATA));
+    }
+
+    private void authStep(byte[] clientData) {
+        AuthExchange exchange = authExchange;
+        exchange.next(clientData).whenComplete((step, error) -> channel.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            boolean connecting = state == State.AUTHENTICATING;
+            if (error != null || step instanceof AuthExchange.Failure) {
+                int code = error != null ? UNSPECIFIED_ERROR : ((AuthExchange.Failure) step).reasonCode();
+                String reason = error != null ? "authentication error" : ((AuthExchange.Failure) step).reason();
+                authExchange = null;
+                if (connecting) {
+                    connackAndClose(code, reason);
+                } else {
+                    disconnect(code, reason);
+                }
+            } else if (step instanceof AuthExchange.Continue c) {
+                write(authPacket(CONTINUE_AUTHENTICATION, c.data()));
+            } else if (step instanceof AuthExchange.Success s) {
+                authExchange = null;
+                if (connecting) {
+                    accept(s.data());
+                } else {
+                    write(authPacket(SUCCESS, s.data()));
+                }
+            }
+        }));
+    }
+
+    private MqttMessage authPacket(int reason, byte[] data) {
+        MqttProperties props = new MqttProperties();
+        props.add(new MqttProperties.StringProperty(AUTHENTICATION_METHOD.value(), authMethod));
+        if (data != null) {
+            props.add(new MqttProperties.BinaryProperty(AUTHENTICATION_DATA.value(), data));
+        }
+        return new MqttMessage(fixed(MqttMessageType.AUTH, MqttQoS.AT_MOST_ONCE),
+                new MqttReasonCodeAndPropertiesVariableHeader((byte) reason, props));
+    }
+
+    /** Authentication passed: open the session, send CONNACK, then let the session send what it holds. */
+    private void accept(byte[] authData) {
+        SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, this);
+        session = opened.session();
+        state = State.CONNECTED;
+        broker.metrics().clientsConnected.incrementAndGet();
+        broker.metrics().connectionsTotal.increment();
+
+        if (keepAlive > 0) {
+            channel.pipeline().replace(IDLE_HANDLER, IDLE_HANDLER,
+                    new IdleStateHandler(keepAlive * 1500L, 0, 0, TimeUnit.MILLISECONDS));
+        } else {
+            channel.pipeline().remove(IDLE_HANDLER);
+        }
+
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        if (v5) {
+            props = new MqttProperties();
+            if (assignedClientId) {
+                props.add(new MqttProperties.StringProperty(ASSIGNED_CLIENT_IDENTIFIER.value(), clientId));
+            }
+            if (requestedExpiry != sessionExpiry) {
+                props.add(new MqttProperties.IntegerProperty(SESSION_EXPIRY_INTERVAL.value(), (int) sessionExpiry));
+            }
+            props.add(new MqttProperties.IntegerProperty(RECEIVE_MAXIMUM.value(), mqttConfig.limits().maxInflight()));
+            props.add(new MqttProperties.IntegerProperty(MAXIMUM_PACKET_SIZE.value(),
+                    mqttConfig.limits().maxPacketSize()));
+            if (mqttConfig.topicAliasMaximum() > 0) {
+                props.add(new MqttProperties.IntegerProperty(TOPIC_ALIAS_MAXIMUM.value(),
+                        mqttConfig.topicAliasMaximum()));
+            }
+            props.add(new MqttProperties.IntegerProperty(RETAIN_AVAILABLE.value(), 1));
+            props.add(new MqttProperties.IntegerProperty(WILDCARD_SUBSCRIPTION_AVAILABLE.value(), 1));
+            props.add(new MqttProperties.IntegerProperty(SUBSCRIPTION_IDENTIFIER_AVAILABLE.value(), 1));
+            props.add(new MqttProperties.IntegerProperty(SHARED_SUBSCRIPTION_AVAILABLE.value(), 1));
+            if (serverKeepAlive >= 0) {
+                props.add(new MqttProperties.IntegerProperty(SERVER_KEEP_ALIVE.value(), serverKeepAlive));
+            }
+            if (authMethod != null) {
+                props.add(new MqttProperties.StringProperty(AUTHENTICATION_METHOD.value(), authMethod));
+                if (authData != null) {
+                    props.add(new MqttProperties.BinaryProperty(AUTHENTICATION_DATA.value(), authData));
+                }
+            }
+        }
+        write(new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
+                new MqttConnAckVariableHeader(MqttConnectReturnCode.CONNECTION_ACCEPTED, opened.present(), props)));
+        session.resume(this);
+
+        if (heldWhileConnecting != null) {
+            ArrayDeque<MqttMessage> held = heldWhileConnecting;
+            heldWhileConnecting = null;
+            for (MqttMessage m : held) {
+                try {
+                    dispatch(m);
+                } finally {
+                    ReferenceCountUtil.release(m);
+                }
+            }
+        }
+    }
+
+    private void connackAndClose(int reasonCode, String reason) {
+        state = State.CLOSED;
+        int code = v5 ? reasonCode : toV3Connack(reasonCode);
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        if (v5 && reason != null && problemInformation) {
+            props = new MqttProperties();
+            props.add(new MqttProperties.StringProperty(REASON_STRING.value(), reason));
+        }
+        MqttConnAckMessage connack = new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
+                new MqttConnAckVariableHeader(MqttConnectReturnCode.valueOf((byte) code), false, props));
+        channel.writeAndFlush(connack).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---- PUBLISH and its acknowledgements --------------------------------------------------------------------
+
+    private void onPublish(MqttPublishMessage publish) {
+        MqttPublishVariableHeader header = publish.variableHeader();
+        int qos = publish.fixedHeader().qosLevel().value();
+        boolean retain = publish.fixedHeader().isRetain();
+        int packetId = header.packetId();
+        String topic = header.topicName();
+        MqttProperties props = header.properties();
+        broker.metrics().messagesReceived.increment();
+
+        if (v5) {
+            Integer alias = (Integer) propertyValue(props, TOPIC_ALIAS);
+            if (alias != null) {
+                if (inboundAliases == null || alias <= 0 || alias >= inboundAliases.length) {
+                    disconnect(TOPIC_ALIAS_INVALID, "topic alias out of range");
+                    return;
+                }
+                if (topic.isEmpty()) {
+                    topic = inboundAliases[alias];
+                    if (topic == null) {
+                        protocolError("unknown topic alias " + alias);
+                        return;
+                    }
+                } else {
+                    inboundAliases[alias] = topic;
+                }
+            }
+        }
+        if (!Topics.isValidName(topic, mqttConfig.limits().maxTopicLevels())) {
+            disconnect(topic.isEmpty() ? PROTOCOL_ERROR : TOPIC_NAME_INVALID, "invalid topic name");
+            return;
+        }
+        if (qos == 2) {
+            if (!session.receiveQos2(packetId)) {
+                // A retransmission of a message already routed: acknowledge again, do not route twice.
+                write(pubReply(MqttMessageType.PUBREC, packetId, SUCCESS, null));
+                return;
+            }
+            if (session.pendingQos2() > mqttConfig.limits().maxInflight()) {
+                disconnect(RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum QoS 2 messages unacknowledged");
+                return;
+            }
+        }
+
+        byte[] payload = ByteBufUtil.getBytes(publish.payload());
+        Message message = toMessage(topic, payload, qos, retain, v5 ? props : null);
+        int reason;
+        if (message.payloadFormat() != null && message.payloadFormat() == 1 && !isUtf8(payload)) {
+            reason = PAYLOAD_FORMAT_INVALID;
+        } else if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
+            reason = NOT_AUTHORIZED;
+        } else {
+            int delivered = broker.router().publish(message);
+            reason = delivered == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
+        }
+        if (qos == 1) {
+            write(pubReply(MqttMessageType.PUBACK, packetId, reason, null));
+        } else if (qos == 2) {
+            if (reason >= 0x80) {
+                // A failed QoS 2 exchange ends at PUBREC: forget the id so a new message may reuse it.
+                session.releaseQos2(packetId);
+            }
+            write(pubReply(MqttMessageType.PUBREC, packetId, reason, null));
+        }
+    }
+
+    private void onPubrec(MqttMessage m) {
+        int packetId = packetId(m);
+        int reason = m.variableHeader() instanceof MqttPubReplyMessageVariableHeader h ? h.reasonCode() & 0xFF : 0;
+        if (!session.onPubrec(packetId, reason >= 0x80) && reason < 0x80) {
+            write(pubReply(MqttMessageType.PUBREL, packetId, PACKET_IDENTIFIER_NOT_FOUND, null));
+        }
+    }
+
+    private void onPubrel(MqttMessage m) {
+        int packetId = packetId(m);
+        boolean known = session.releaseQos2(packetId);
+        write(pubReply(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND, null));
+    }
+
+    private MqttMessage pubReply(MqttMessageType type, int packetId, int reason, String reasonString) {
+        MqttQoS qos = type == MqttMessageType.PUBREL ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
+        if (!v5) {
+            return new MqttMessage(fixed(type, qos), MqttMessageIdVariableHeader.from(packetId));
+        }
+        return new MqttMessage(fixed(type, qos),
+                new MqttPubReplyMessageVariableHeader(packetId, (byte) reason, reasonProperties(reasonString)));
+    }
+
+    // ---- SUBSCRIBE / UNSUBSCRIBE -----------------------------------------------------------------------------
+
+    private void onSubscribe(MqttSubscribeMessage subscribe) {
+        MqttMessageIdAndPropertiesVariableHeader header = subscribe.idAndPropertiesVariableHeader();
+        int subscriptionId = 0;
+        if (v5) {
+            Integer id = (Integer) propertyValue(header.properties(), SUBSCRIPTION_IDENTIFIER);
+            if (id != null) {
+                if (id <= 0 || id > 268_435_455) {
+                    protocolError("Subscription Identifier out of range");
+                    return;
+                }
+                subscriptionId = id;
+            }
+        }
+        List<MqttTopicSubscription> requested = subscribe.payload().topicSubscriptions();
+        if (requested.isEmpty()) {
+            protocolError("SUBSCRIBE without topic filters");
+            return;
+        }
+        int maxLevels = mqttConfig.limits().maxTopicLevels();
+        int[] codes = new int[requested.size()];
+        List<Subscription> sendRetained = new ArrayList<>();
+        for (int i = 0; i < requested.size(); i++) {
+            MqttTopicSubscription t = requested.get(i);
+            MqttSubscriptionOption option = t.option();
+            String filter = t.topicName();
+            String group = null;
+            if (Topics.isShared(filter)) {
+                Topics.SharedFilter shared = Topics.parseShared(filter);
+                if (shared == null) {
+                    codes[i] = v5 ? TOPIC_FILTER_INVALID : UNSPECIFIED_ERROR;
+                    continue;
+                }
+                if (option.isNoLocal()) {
+                    protocolError("No Local on a shared subscription");
+                    return;
+                }
+                group = shared.group();
+                filter = shared.filter();
+            }
+            if (!Topics.isValidFilter(filter, maxLevels)) {
+                codes[i] = v5 ? TOPIC_FILTER_INVALID : UNSPECIFIED_ERROR;
+                continue;
+            }
+            int qos = option.qos().value();
+            if (!broker.authorizer().canSubscribe(identity, t.topicName(), qos)) {
+                codes[i] = v5 ? NOT_AUTHORIZED : UNSPECIFIED_ERROR;
+                continue;
+            }
+            int retainHandling = option.retainHandling().value();
+            Subscription sub = new Subscription(clientId, filter, group, qos, option.isNoLocal(),
+                    option.isRetainAsPublished(), retainHandling, subscriptionId);
+            Subscription replaced = broker.sessions().subscribe(session, sub);
+            codes[i] = qos;
+            // Retained messages are not sent to shared subscriptions (MQTT 5.0 section 4.8.2).
+            if (group == null && (retainHandling == 0 || retainHandling == 1 && replaced == null)) {
+                sendRetained.add(sub);
+            }
+        }
+        MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
+        write(new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
+                new MqttMessageIdAndPropertiesVariableHeader(header.messageId(), props), new MqttSubAckPayload(codes)));
+        for (Subscription sub : sendRetained) {
+            int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
+            for (Message retained : broker.router().retained(sub.filter())) {
+                // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
+                session.deliver(retained, Math.min(retained.qos(), sub.qos()), true, ids);
+            }
+        }
+    }
+
+    private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
+        List<String> filters = unsubscribe.payload().topics();
+        if (filters.isEmpty()) {
+            protocolError("UNSUBSCRIBE without topic filters");
+            return;
+        }
+        short[] codes = new short[filters.size()];
+        for (int i = 0; i < filters.size(); i++) {
+            String key = filters.get(i);
+            String filter = key;
+            if (Topics.isShared(key)) {
+                Topics.SharedFilter shared = Topics.parseShared(key);
+                filter = shared == null ? null : shared.filter();
+            }
+            if (filter == null || !Topics.isValidFilter(filter, mqttConfig.limits().maxTopicLevels())) {
+                codes[i] = (short) TOPIC_FILTER_INVALID;
+            } else {
+                codes[i] = (short) (broker.sessions().unsubscribe(session, key) ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
+            }
+        }
+        int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
+        MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
+        write(new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
+                v5 ? new MqttUnsubAckPayload(codes) : null));
+    }
+
+    // ---- DISCONNECT --------------------------------------------------------------------------------------------
+
+    private void onDisconnect(MqttMessage m) {
+        int reason = 0;
+        if (v5 && m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader h) {
+            reason = h.reasonCode() & 0xFF;
+            Object expiry = propertyValue(h.properties(), SESSION_EXPIRY_INTERVAL);
+            if (expiry != null) {
+                if (sessionExpiry == 0 && (Integer) expiry != 0) {
+                    // MQTT 5.0 section 3.14.2.2.2: a session that was to end with the connection cannot be revived.
+                    protocolError("Session Expiry Interval set on DISCONNECT after 0 on CONNECT");
+                    return;
+                }
+                sessionExpiry = Math.min(((Integer) expiry) & 0xFFFFFFFFL,
+                        broker.config().session().maxExpiryInterval());
+                session.expiryInterval(sessionExpiry);
+            }
+        }
+        // 0x04 "Disconnect with Will Message" keeps the will; any other reason from the client discards it.
+        if (reason != 0x04) {
+            will = null;
+        }
+        channel.close();
+    }
+
+    /** Closes with a reason: 5.0 clients get a DISCONNECT first; 3.x clients just see the socket close. */
+    private void disconnect(int reasonCode, String reason) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (v5 && state == State.CONNECTED) {
+            MqttProperties props = reasonProperties(reason);
+            MqttMessage packet = new MqttMessage(fixed(MqttMessageType.DISCONNECT, MqttQoS.AT_MOST_ONCE),
+                    new MqttReasonCodeAndPropertiesVariableHeader((byte) reasonCode, props));
+            channel.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            channel.close();
+        }
+    }
+
+    private void protocolError(String reason) {
+        LOG.debugf("client %s: protocol error: %s", clientId, reason);
+        if (state == State.AUTHENTICATING) {
+            connackAndClose(PROTOCOL_ERROR, reason);
+        } else {
+            disconnect(PROTOCOL_ERROR, reason);
+        }
+    }
+
+    private void close() {
+        state = State.CLOSED;
+        channel.close();
+    }
+
+    // ---- Outbound: called by the session, from any thread -----------------------------------------------------
+
+    @Override
+    public boolean sendPublish(Message message, int qos, boolean retain, int[] subscriptionIds, int packetId,
+                               boolean dup) {
+        long now = System.nanoTime();
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        String topic = message.topic();
+        if (v5) {
+            props = new MqttProperties();
+            if (message.expires()) {
+                long remaining = message.remainingExpiry(now);
+                if (remaining <= 0) {
+                    return false;
+                }
+                props.add(new MqttProperties.IntegerProperty(PUBLICATION_EXPIRY_INTERVAL.value(), (int) remaining));
+            }
+            copyMessageProperties(message, props);
+            for (int id : subscriptionIds) {
+                props.add(new MqttProperties.IntegerProperty(SUBSCRIPTION_IDENTIFIER.value(), id));
+            }
+            int alias = 0;
+            boolean aliasKnown = false;
+            if (outboundAliases != null) {
+                alias = outboundAliases.existing(topic);
+                aliasKnown = alias > 0;
+                if (!aliasKnown) {
+                    alias = outboundAliases.free();
+                }
+                if (alias > 0) {
+                    props.add(new MqttProperties.IntegerProperty(TOPIC_ALIAS.value(), alias));
+                }
+            }
+            if (aliasKnown) {
+                topic = "";
+            }
+            if (PacketSize.publish(topic, qos, props, message.payload().length) > clientMaximumPacketSize) {
+                broker.metrics().messagesDropped.increment();
+                return false;
+            }
+            // The mapping counts only once a packet carrying it is on its way.
+            if (alias > 0 && !aliasKnown) {
+                outboundAliases.assign(message.topic(), alias);
+            }
+        }
+        MqttPublishMessage publish = new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, dup, MqttQoS.valueOf(qos), retain, 0),
+                new MqttPublishVariableHeader(topic, packetId, props),
+                Unpooled.wrappedBuffer(message.payload()));
+        broker.metrics().messagesSent.increment();
+        write(publish);
+        return true;
+    }
+
+    @Override
+    public void sendPubrel(int packetId) {
+        write(pubReply(MqttMessageType.PUBREL, packetId, SUCCESS, null));
+    }
+
+    @Override
+    public boolean writable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public int sendQuota() {
+        return Math.min(clientReceiveMaximum, mqttConfig.limits().maxInflight());
+    }
+
+    @Override
+    public void takeOver() {
+        takenOver = true;
+        channel.eventLoop().execute(() -> disconnect(SESSION_TAKEN_OVER, "another connection took the session over"));
+    }
+
+    @Override
+    public ScheduledExecutorService executor() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public String clientId() {
+        return clientId;
+    }
+
+    /** Writes without flushing; one flush per event-loop turn covers every packet written meanwhile. */
+    private void write(MqttMessage message) {
+        channel.write(message, channel.voidPromise());
+        if (flushPending.compareAndSet(false, true)) {
+            channel.eventLoop().execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushPending.set(false);
+        channel.flush();
+    }
+
+    // ---- views for the admin API ------------------------------------------------------------------------------
+
+    public int protocolLevel() {
+        return protocolLevel;
+    }
+
+    public String username() {
+        return username;
+    }
+
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    public int keepAlive() {
+        return keepAlive;
+    }
+
+    public boolean wasTakenOver() {
+        return takenOver;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private Message toMessage(String topic, byte[] payload, int qos, boolean retain, MqttProperties props) {
+        if (props == null) {
+            return new Message(topic, payload, qos, retain, clientId, null, null, null, null, List.of(), -1,
+                    System.nanoTime());
+        }
+        Object expiry = propertyValue(props, PUBLICATION_EXPIRY_INTERVAL);
+        List<Map.Entry<String, String>> userProps = List.of();
+        MqttProperties.MqttProperty<?> user = props.getProperty(USER_PROPERTY.value());
+        if (user != null) {
+            List<Map.Entry<String, String>> list = new ArrayList<>();
+            for (MqttProperties.MqttProperty<?> p : props.getProperties(USER_PROPERTY.value())) {
+                if (p instanceof MqttProperties.UserProperty up) {
+                    list.add(Map.entry(up.value().key, up.value().value));
+                } else if (p instanceof MqttProperties.UserProperties ups) {
+                    ups.value().forEach(pair -> list.add(Map.entry(pair.key, pair.value)));
+                }
+            }
+            userProps = List.copyOf(list);
+        }
+        return new Message(topic, payload, qos, retain, clientId,
+                (Integer) propertyValue(props, PAYLOAD_FORMAT_INDICATOR),
+                stringProperty(props, CONTENT_TYPE),
+                stringProperty(props, RESPONSE_TOPIC),
+                bytesProperty(props, CORRELATION_DATA),
+                userProps,
+                expiry == null ? -1 : ((Integer) expiry) & 0xFFFFFFFFL,
+                System.nanoTime());
+    }
+
+    private static void copyMessageProperties(Message m, MqttProperties props) {
+        if (m.payloadFormat() != null) {
+            props.add(new MqttProperties.IntegerProperty(PAYLOAD_FORMAT_INDICATOR.value(), m.payloadFormat()));
+        }
+        if (m.contentType() != null) {
+            props.add(new MqttProperties.StringProperty(CONTENT_TYPE.value(), m.contentType()));
+        }
+        if (m.responseTopic() != null) {
+            props.add(new MqttProperties.StringProperty(RESPONSE_TOPIC.value(), m.responseTopic()));
+        }
+        if (m.correlationData() != null) {
+            props.add(new MqttProperties.BinaryProperty(CORRELATION_DATA.value(), m.correlationData()));
+        }
+        for (Map.Entry<String, String> e : m.userProperties()) {
+            props.add(new MqttProperties.UserProperty(e.getKey(), e.getValue()));
+        }
+    }
+
+    private MqttProperties reasonProperties(String reason) {
+        if (reason == null || !problemInformation) {
+            return MqttProperties.NO_PROPERTIES;
+        }
+        MqttProperties props = new MqttProperties();
+        props.add(new MqttProperties.StringProperty(REASON_STRING.value(), reason));
+        return props;
+    }
+
+    private static boolean isUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    private static int packetId(MqttMessage m) {
+        Object header = m.variableHeader();
+        if (header instanceof MqttMessageIdVariableHeader h) {
+            return h.messageId();
+        }
+        return ((MqttPubReplyMessageVariableHeader) header).messageId();
+    }
+
+    private static MqttFixedHeader fixed(MqttMessageType type, MqttQoS qos) {
+        return new MqttFixedHeader(type, false, qos, false, 0);
+    }
+
+    private static Object propertyValue(MqttProperties props, MqttProperties.MqttPropertyType type) {
+        MqttProperties.MqttProperty<?> p = props == null ? null : props.getProperty(type.value());
+        return p == null ? null : p.value();
+    }
+
+    private static int intProperty(MqttProperties props, MqttProperties.MqttPropertyType type, int fallback) {
+        Object value = propertyValue(props, type);
+        return value == null ? fallback : (Integer) value;
+    }
+
+    private static String stringProperty(MqttProperties props, MqttProperties.MqttPropertyType type) {
+        return (String) propertyValue(props, type);
+    }
+
+    private static byte[] bytesProperty(MqttProperties props, MqttProperties.MqttPropertyType type) {
+        return (byte[]) propertyValue(props, type);
+    }
+}

@@ -1,0 +1,116 @@
+package io.conduit.routing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Retained messages in a trie of topic names, so that a wildcard subscription visits only the branches it can
+ * match instead of every retained topic. Writers serialise (to prune emptied branches); readers do not lock.
+ */
+public final class InMemoryRetainedStore implements RetainedStore {
+
+    private final Node root = new Node(null, null);
+    private final AtomicInteger count = new AtomicInteger();
+
+    @Override
+    public synchronized void put(Message message) {
+        String[] levels = Topics.levels(message.topic());
+        if (message.payload().length == 0) {
+            Node node = root;
+            for (String level : levels) {
+                node = node.children.get(level);
+                if (node == null) {
+                    return;
+                }
+            }
+            if (node.message != null) {
+                node.message = null;
+                count.decrementAndGet();
+                while (node.parent != null && node.message == null && node.children.isEmpty()) {
+                    node.parent.children.remove(node.level, node);
+                    node = node.parent;
+                }
+            }
+            return;
+        }
+        Node node = root;
+        for (String level : levels) {
+            Node parent = node;
+            node = parent.children.computeIfAbsent(level, l -> new Node(parent, l));
+        }
+        if (node.message == null) {
+            count.incrementAndGet();
+        }
+        node.message = message;
+    }
+
+    @Override
+    public List<Message> match(String filter) {
+        List<Message> out = new ArrayList<>();
+        collect(root, Topics.levels(filter), 0, System.nanoTime(), out);
+        return out;
+    }
+
+    private void collect(Node node, String[] filter, int depth, long now, List<Message> out) {
+        if (depth == filter.length) {
+            add(node, now, out);
+            return;
+        }
+        String level = filter[depth];
+        boolean skipDollar = depth == 0;
+        if (level.equals("#")) {
+            // "a/#" also matches "a" itself.
+            add(node, now, out);
+            for (Map.Entry<String, Node> child : node.children.entrySet()) {
+                if (!(skipDollar && child.getKey().startsWith("$"))) {
+                    collectAll(child.getValue(), now, out);
+                }
+            }
+        } else if (level.equals("+")) {
+            for (Map.Entry<String, Node> child : node.children.entrySet()) {
+                if (!(skipDollar && child.getKey().startsWith("$"))) {
+                    collect(child.getValue(), filter, depth + 1, now, out);
+                }
+            }
+        } else {
+            Node child = node.children.get(level);
+            if (child != null) {
+                collect(child, filter, depth + 1, now, out);
+            }
+        }
+    }
+
+    private void collectAll(Node node, long now, List<Message> out) {
+        add(node, now, out);
+        for (Node child : node.children.values()) {
+            collectAll(child, now, out);
+        }
+    }
+
+    private static void add(Node node, long now, List<Message> out) {
+        Message m = node.message;
+        if (m != null && !m.isExpired(now)) {
+            out.add(m);
+        }
+    }
+
+    @Override
+    public int size() {
+        return count.get();
+    }
+
+    private static final class Node {
+        final Node parent;
+        final String level;
+        final Map<String, Node> children = new ConcurrentHashMap<>(4);
+        volatile Message message;
+
+        Node(Node parent, String level) {
+            this.parent = parent;
+            this.level = level;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.conduit.routing;
+
+/** What the router delivers to: a session, local today, possibly a remote node's proxy tomorrow. */
+public interface Subscriber {
+
+    String clientId();
+
+    /** Whether a connection is attached now; shared subscriptions prefer online members. */
+    boolean isOnline();
+
+    /**
+     * Hands over one copy of a message.
+     *
+     * @param qos             the QoS to send at (already the minimum of message and subscription)
+     * @param retain          the RETAIN flag to send
+     * @param subscriptionIds 5.0 Subscription Identifiers of the subscriptions that matched; empty when none
+     */
+    void deliver(Message message, int qos, boolean retain, int[] subscriptionIds);
+}

@@ -1,0 +1,2 @@
+/** Conduit plugin SDK. */
+package io.conduit.api;
