@@ -21,6 +21,8 @@ public interface ConduitConfig {
 
     Sys sys();
 
+    Persistence persistence();
+
     interface Mqtt {
         /** Bind address of every MQTT listener. */
         @WithDefault("0.0.0.0")
@@ -110,6 +112,34 @@ public interface ConduitConfig {
         /** Accept clients that present no credentials. */
         @WithDefault("true")
         boolean allowAnonymous();
+    }
+
+    interface Persistence {
+        /**
+         * Where durable state lives: {@code auto} uses PostgreSQL when a datasource URL is configured and memory
+         * otherwise; {@code memory} never touches a database.
+         */
+        @WithDefault("auto")
+        String store();
+
+        /**
+         * Acknowledge a QoS 1/2 message (PUBACK / PUBREC) only once the write that makes it durable has committed.
+         * false acknowledges at once and accepts losing the last uncommitted batch on a crash.
+         */
+        @WithDefault("true")
+        boolean durableAck();
+
+        /** Most writes waiting for the database; publishers are paused above 80% of it. */
+        @WithDefault("100000")
+        int writeQueueCapacity();
+
+        /** Most writes committed in one transaction. */
+        @WithDefault("2000")
+        int maxBatch();
+
+        /** Outgoing messages of one offline session kept on the heap; the rest wait in the database. */
+        @WithDefault("1000")
+        int memoryWindow();
     }
 
     interface Sys {

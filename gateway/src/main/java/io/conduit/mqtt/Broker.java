@@ -2,11 +2,14 @@ package io.conduit.mqtt;
 
 import io.conduit.config.ConduitConfig;
 import io.conduit.metrics.BrokerMetrics;
+import io.conduit.persistence.BatchWriter;
+import io.conduit.persistence.StoreProducers;
 import io.conduit.routing.Router;
 import io.conduit.security.Authenticator;
 import io.conduit.security.Authorizer;
 import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.SessionRegistry;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -36,7 +39,21 @@ public class Broker {
     @Inject
     Authorizer authorizer;
 
+    @Inject
+    StoreProducers stores;
+
     private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
+    private BatchWriter writer;
+
+    @PostConstruct
+    void init() {
+        writer = stores.writer();
+    }
+
+    /** The database writer, or null when state is kept in memory. */
+    public BatchWriter writer() {
+        return writer;
+    }
 
     @Inject
     void enhancedAuthenticators(Instance<EnhancedAuthenticator> all) {

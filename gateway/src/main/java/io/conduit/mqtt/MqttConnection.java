@@ -1,7 +1,9 @@
 package io.conduit.mqtt;
 
 import io.conduit.config.ConduitConfig;
+import io.conduit.persistence.BatchWriter;
 import io.conduit.routing.Message;
+import io.conduit.routing.Router;
 import io.conduit.routing.Subscription;
 import io.conduit.routing.Topics;
 import io.conduit.security.AuthExchange;
@@ -66,6 +68,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -124,6 +128,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private String[] inboundAliases;
     private OutboundAliases outboundAliases;
     private ArrayDeque<MqttMessage> heldWhileConnecting;
+    /** The last acknowledgement waiting for durability; later ones queue behind it. Event-loop confined. */
+    private CompletableFuture<Void> ackChain = CompletableFuture.completedFuture(null);
     /** Set when the session closes the connection because another one took it over. */
     private volatile boolean takenOver;
     /** The session was opened for this connection, so closing it must be reported to the registry. */
@@ -436,7 +442,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     /** Authentication passed: open the session, send CONNACK, then let the session send what it holds. */
     private void accept(byte[] authData) {
-        SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, this);
+        SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, protocolLevel,
+                this);
         session = opened.session();
         state = State.CONNECTED;
         accepted = true;
@@ -559,10 +566,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             disconnect(topic.isEmpty() ? PROTOCOL_ERROR : TOPIC_NAME_INVALID, "invalid topic name");
             return;
         }
+        CompletionStage<Void> durable = null;
         if (qos == 2) {
-            if (!session.receiveQos2(packetId)) {
+            durable = session.receiveQos2(packetId);
+            if (durable == null) {
                 // A retransmission of a message already routed: acknowledge again, do not route twice.
-                write(pubReply(MqttMessageType.PUBREC, packetId, SUCCESS, null));
+                acknowledge(MqttMessageType.PUBREC, packetId, SUCCESS, null, null);
                 return;
             }
             if (session.pendingQos2() > mqttConfig.limits().maxInflight()) {
@@ -582,18 +591,61 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             reason = NOT_AUTHORIZED;
             reasonString = "not authorized to publish to " + topic;
         } else {
-            int delivered = broker.router().publish(message);
-            reason = delivered == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
+            Router.Routed routed = broker.router().publish(message);
+            reason = routed.subscribers() == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
+            durable = durable == null ? routed.durable() : routed.durable() == null ? durable
+                    : durable.thenCombine(routed.durable(), (a, b) -> null);
         }
         if (qos == 1) {
-            write(pubReply(MqttMessageType.PUBACK, packetId, reason, reasonString));
+            acknowledge(MqttMessageType.PUBACK, packetId, reason, reasonString, durable);
         } else if (qos == 2) {
             if (reason >= 0x80) {
                 // A failed QoS 2 exchange ends at PUBREC: forget the id so a new message may reuse it.
                 session.releaseQos2(packetId);
             }
-            write(pubReply(MqttMessageType.PUBREC, packetId, reason, reasonString));
+            acknowledge(MqttMessageType.PUBREC, packetId, reason, reasonString, durable);
         }
+        BatchWriter writer = broker.writer();
+        if (writer != null && writer.saturated() && channel.config().isAutoRead()) {
+            // The database is behind: stop reading from this publisher until the write queue drains.
+            channel.config().setAutoRead(false);
+            writer.whenDrained(() -> channel.eventLoop().execute(() -> channel.config().setAutoRead(true)));
+        }
+    }
+
+    /**
+     * Sends PUBACK / PUBREC once the message is durable (when durable acknowledgement is on), in the order the
+     * PUBLISH packets came: an acknowledgement that need not wait still queues behind one that does.
+     */
+    private void acknowledge(MqttMessageType type, int packetId, int reason, String reasonString,
+                             CompletionStage<Void> durable) {
+        boolean wait = durable != null && broker.config().persistence().durableAck() && !doneOk(durable);
+        if (!wait && ackChain.isDone()) {
+            write(pubReply(type, packetId, reason, reasonString));
+            return;
+        }
+        CompletableFuture<Throwable> outcome = wait ? durable.toCompletableFuture().handle((ok, error) -> error)
+                : CompletableFuture.completedFuture(null);
+        ackChain = ackChain.thenCombine(outcome, (previous, error) -> error)
+                .thenAcceptAsync(error -> {
+                    if (error == null) {
+                        write(pubReply(type, packetId, reason, reasonString));
+                    } else if (v5) {
+                        LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
+                        if (type == MqttMessageType.PUBREC) {
+                            session.releaseQos2(packetId);
+                        }
+                        write(pubReply(type, packetId, QUOTA_EXCEEDED, "message could not be stored"));
+                    } else {
+                        // 3.x has no negative acknowledgement: close, and the client sends the message again.
+                        close();
+                    }
+                }, channel.eventLoop());
+    }
+
+    private static boolean doneOk(CompletionStage<Void> stage) {
+        CompletableFuture<Void> f = stage.toCompletableFuture();
+        return f.isDone() && !f.isCompletedExceptionally();
     }
 
     private void onPubrec(MqttMessage m) {

@@ -1,19 +1,99 @@
 package io.conduit.persistence;
 
+import io.agroal.api.AgroalDataSource;
+import io.conduit.config.ConduitConfig;
 import io.conduit.routing.InMemoryRetainedStore;
 import io.conduit.routing.RetainedStore;
-import io.quarkus.arc.DefaultBean;
+import io.conduit.session.SessionStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
 
-/** Chooses the stores behind the core's persistence seams; memory unless a durable store replaces it. */
+import java.sql.SQLException;
+
+/**
+ * Chooses the stores behind the core's persistence seams: PostgreSQL when a datasource URL is configured
+ * ({@code QUARKUS_DATASOURCE_JDBC_URL}) and {@code conduit.persistence.store} is not {@code memory}; memory
+ * otherwise.
+ */
 @ApplicationScoped
 public class StoreProducers {
 
+    private static final Logger LOG = Logger.getLogger(StoreProducers.class);
+
+    @Inject
+    ConduitConfig config;
+
+    @Inject
+    Instance<AgroalDataSource> dataSource;
+
+    @Inject
+    MeterRegistry meters;
+
+    private BatchWriter writer;
+
+    /** Whether durable state goes to PostgreSQL. */
+    public boolean usesDatabase() {
+        String store = config.persistence().store();
+        if ("memory".equals(store)) {
+            return false;
+        }
+        boolean configured = ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.datasource.jdbc.url", String.class).isPresent();
+        if ("postgresql".equals(store) && !configured) {
+            throw new IllegalStateException("conduit.persistence.store=postgresql needs quarkus.datasource.jdbc.url");
+        }
+        return configured;
+    }
+
+    /** The shared writer, or null in memory mode. */
+    public synchronized BatchWriter writer() {
+        if (writer == null && usesDatabase()) {
+            ConduitConfig.Persistence p = config.persistence();
+            writer = new BatchWriter(dataSource.get(), p.writeQueueCapacity(), p.maxBatch());
+            Gauge.builder("conduit.persistence.pending", writer, BatchWriter::pending)
+                    .description("writes waiting for the database").register(meters);
+            FunctionCounter.builder("conduit.persistence.committed", writer, BatchWriter::committedWrites)
+                    .description("writes committed to the database").register(meters);
+            FunctionCounter.builder("conduit.persistence.failed", writer, BatchWriter::failedWrites)
+                    .description("writes the database refused").register(meters);
+            Gauge.builder("conduit.persistence.up", writer, w -> w.healthy() ? 1 : 0)
+                    .description("1 while the database accepts writes").register(meters);
+        }
+        return writer;
+    }
+
     @Produces
-    @DefaultBean
     @ApplicationScoped
-    RetainedStore retainedStore() {
-        return new InMemoryRetainedStore();
+    RetainedStore retainedStore() throws SQLException {
+        if (!usesDatabase()) {
+            LOG.info("no database configured: sessions and retained messages are kept in memory only");
+            return new InMemoryRetainedStore();
+        }
+        LOG.info("durable state in PostgreSQL");
+        return new PostgresRetainedStore(dataSource.get(), writer());
+    }
+
+    @Produces
+    @ApplicationScoped
+    SessionStore sessionStore() {
+        if (!usesDatabase()) {
+            return SessionStore.MEMORY;
+        }
+        return new PostgresSessionStore(dataSource.get(), writer(), config.persistence().memoryWindow());
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (writer != null) {
+            writer.close();
+        }
     }
 }

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,8 +17,16 @@ public final class InMemoryRetainedStore implements RetainedStore {
     private final Node root = new Node(null, null);
     private final AtomicInteger count = new AtomicInteger();
 
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
+
     @Override
-    public synchronized void put(Message message) {
+    public CompletionStage<Void> put(Message message) {
+        update(message);
+        return DONE;
+    }
+
+    /** Applies a change to the trie; for stores that keep the trie as their read cache. */
+    public synchronized void update(Message message) {
         String[] levels = Topics.levels(message.topic());
         if (message.payload().length == 0) {
             Node node = root;

@@ -5,6 +5,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The post office: stores retained messages and hands each publish to every matching subscriber. This is the seam
@@ -21,18 +22,37 @@ public class Router {
     @Inject
     BrokerMetrics metrics;
 
-    /** Routes a message; returns how many subscriptions it went to. */
-    public int publish(Message message) {
+    /**
+     * What became of a publish: how many subscriptions it went to, and a stage that completes once every durable copy
+     * (retained message, queues of persistent sessions) has been written, or null when there was nothing to write.
+     */
+    public record Routed(int subscribers, CompletionStage<Void> durable) {
+    }
+
+    public Routed publish(Message message) {
+        CompletionStage<Void> durable = null;
         if (message.retain()) {
-            retained.put(message);
+            durable = retained.put(message);
         }
         List<SubscriptionTree.Target> targets = tree.match(message.topic(), message.publisherId());
         for (SubscriptionTree.Target t : targets) {
             // MQTT 5.0 section 3.3.1.3: RETAIN is cleared towards existing subscriptions unless Retain As Published.
             boolean retainFlag = message.retain() && t.retainAsPublished();
-            t.subscriber().deliver(message, Math.min(message.qos(), t.qos()), retainFlag, t.subscriptionIds());
+            CompletionStage<Void> copy = t.subscriber().deliver(message, Math.min(message.qos(), t.qos()), retainFlag,
+                    t.subscriptionIds());
+            durable = both(durable, copy);
         }
-        return targets.size();
+        return new Routed(targets.size(), durable);
+    }
+
+    private static CompletionStage<Void> both(CompletionStage<Void> a, CompletionStage<Void> b) {
+        if (a == null || a.toCompletableFuture().isDone() && !a.toCompletableFuture().isCompletedExceptionally()) {
+            return b;
+        }
+        if (b == null) {
+            return a;
+        }
+        return a.thenCombine(b, (x, y) -> null);
     }
 
     public Subscription subscribe(Subscriber subscriber, Subscription subscription) {

@@ -1,5 +1,7 @@
 package io.conduit.routing;
 
+import java.util.concurrent.CompletionStage;
+
 /** What the router delivers to: a session, local today, possibly a remote node's proxy tomorrow. */
 public interface Subscriber {
 
@@ -14,6 +16,7 @@ public interface Subscriber {
      * @param qos             the QoS to send at (already the minimum of message and subscription)
      * @param retain          the RETAIN flag to send
      * @param subscriptionIds 5.0 Subscription Identifiers of the subscriptions that matched; empty when none
+     * @return null, or a stage that completes once the copy is durable (a QoS 1/2 message for a persistent session)
      */
-    void deliver(Message message, int qos, boolean retain, int[] subscriptionIds);
+    CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds);
 }

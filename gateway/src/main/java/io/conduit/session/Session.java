@@ -7,13 +7,13 @@ import io.conduit.routing.Subscription;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 
@@ -24,6 +24,10 @@ import java.util.concurrent.ScheduledFuture;
  * <p>State is guarded by the session's monitor: deliveries arrive from any event loop, acknowledgements from the
  * connection's loop. Packets are handed to the connection under the monitor, so their order on the wire is the
  * order the session decided on.
+ *
+ * <p>A persistent session with a durable {@link SessionStore} writes every outgoing QoS 1/2 message before (or while)
+ * it is sent and removes it on acknowledgement. Only {@code memoryWindow} queued messages stay on the heap; the
+ * rest wait in the store and are paged back in order as the window empties.
  */
 public final class Session implements Subscriber {
 
@@ -32,7 +36,9 @@ public final class Session implements Subscriber {
 
     private final String clientId;
     private final int maxQueued;
+    private final int memoryWindow;
     private final BrokerMetrics metrics;
+    private final SessionStore store;
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
     private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
     private final LinkedHashMap<Integer, Outgoing> inflight = new LinkedHashMap<>();
@@ -43,16 +49,26 @@ public final class Session implements Subscriber {
     /** False between claiming a connection and sending its CONNACK: nothing may be written before CONNACK. */
     private boolean ready;
     private volatile long expiryInterval;
+    private volatile boolean durable;
+    private int protocolLevel;
     private int nextPacketId = 1;
+    private long nextSeq = 1;
+    /** Queued messages that are only in the store, all newer than every queued message on the heap. */
+    private int inStore;
+    private long highestSeqOnHeap;
+    private boolean paging;
     private ScheduledFuture<?> expiryTask;
     private ScheduledFuture<?> willTask;
     private Message pendingWill;
 
-    Session(String clientId, long expiryInterval, int maxQueued, BrokerMetrics metrics) {
+    Session(String clientId, long expiryInterval, int maxQueued, int memoryWindow, BrokerMetrics metrics,
+            SessionStore store) {
         this.clientId = clientId;
-        this.expiryInterval = expiryInterval;
         this.maxQueued = maxQueued;
+        this.memoryWindow = memoryWindow;
         this.metrics = metrics;
+        this.store = store;
+        expiryInterval(expiryInterval);
     }
 
     @Override
@@ -71,6 +87,20 @@ public final class Session implements Subscriber {
 
     public void expiryInterval(long seconds) {
         this.expiryInterval = seconds;
+        this.durable = store.durable() && seconds > 0;
+    }
+
+    /** Whether this session's state is written to a durable store. */
+    public boolean durable() {
+        return durable;
+    }
+
+    public int protocolLevel() {
+        return protocolLevel;
+    }
+
+    void protocolLevel(int level) {
+        this.protocolLevel = level;
     }
 
     public long createdMillis() {
@@ -82,7 +112,7 @@ public final class Session implements Subscriber {
     }
 
     public synchronized int queuedCount() {
-        return queue.size();
+        return queue.size() + inStore;
     }
 
     public synchronized int inflightCount() {
@@ -90,31 +120,53 @@ public final class Session implements Subscriber {
     }
 
     @Override
-    public synchronized void deliver(Message message, int qos, boolean retain, int[] subscriptionIds) {
+    public synchronized CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds) {
         if (qos == 0) {
             if (ready && connection.writable()) {
                 connection.sendPublish(message, 0, retain, subscriptionIds, 0, false);
             } else {
                 metrics.messagesDropped.increment();
             }
-            return;
+            return null;
         }
-        Outgoing out = new Outgoing(message, qos, retain, subscriptionIds);
-        if (ready && queue.isEmpty() && inflight.size() < connection.sendQuota()) {
+        boolean sendNow = ready && queue.isEmpty() && inStore == 0 && !paging
+                && inflight.size() < connection.sendQuota();
+        if (!sendNow && queue.size() + inStore >= maxQueued) {
+            metrics.messagesDropped.increment();
+            return null;
+        }
+        Outgoing out = new Outgoing(nextSeq++, message, qos, retain, subscriptionIds);
+        CompletionStage<Void> stored = durable ? store.enqueue(clientId, out.seq, message, qos, retain,
+                subscriptionIds) : null;
+        if (sendNow) {
+            highestSeqOnHeap = out.seq;
             send(out);
-        } else if (queue.size() < maxQueued) {
+        } else if (inStore == 0 && !paging && queue.size() < (durable ? memoryWindow : maxQueued)) {
+            highestSeqOnHeap = out.seq;
             queue.add(out);
         } else {
-            metrics.messagesDropped.increment();
+            // Older messages wait in the store: this one waits there too, to keep the order.
+            inStore++;
         }
+        return stored;
     }
 
     private void send(Outgoing out) {
         out.packetId = allocatePacketId();
         if (connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId, false)) {
             inflight.put(out.packetId, out);
+            if (durable) {
+                store.inflight(clientId, out.seq, out.packetId);
+            }
         } else {
             metrics.messagesDropped.increment();
+            forget(out);
+        }
+    }
+
+    private void forget(Outgoing out) {
+        if (durable) {
+            store.remove(clientId, out.seq);
         }
     }
 
@@ -139,23 +191,60 @@ public final class Session implements Subscriber {
             Outgoing next = queue.poll();
             if (next.message.isExpired(now)) {
                 metrics.messagesDropped.increment();
+                forget(next);
                 continue;
             }
             send(next);
         }
+        if (inStore > 0 && !paging && queue.size() < memoryWindow / 2) {
+            pageIn();
+        }
     }
 
-    /** Claims the session for a connection; nothing is written to it until {@link #resume()}. */
-    synchronized Outbound claim(Outbound newConnection) {
+    /** Reads the next queued messages back from the store; they come after everything on the heap. */
+    private void pageIn() {
+        paging = true;
+        store.loadQueued(clientId, highestSeqOnHeap, memoryWindow).whenComplete((page, error) -> {
+            synchronized (this) {
+                paging = false;
+                if (error != null || page.isEmpty()) {
+                    // Nothing more can be read: what the count promised is gone (e.g. the session was reset).
+                    inStore = 0;
+                } else {
+                    for (SessionStore.StoredMessage m : page) {
+                        queue.add(new Outgoing(m.seq(), m.message(), m.qos(), m.retain(), m.subscriptionIds()));
+                        highestSeqOnHeap = m.seq();
+                    }
+                    inStore = Math.max(0, inStore - page.size());
+                }
+                drain();
+            }
+        });
+    }
+
+    /** Claims the session for a connection; nothing is written to it until {@link #resume}. */
+    synchronized Outbound claim(Outbound newConnection, int level) {
         Outbound previous = connection;
         connection = newConnection;
+        protocolLevel = level;
         ready = false;
         cancel(expiryTask);
         expiryTask = null;
         // A connection made before the will delay passed cancels the will (MQTT 5.0 section 3.1.3.2.2).
+        if (pendingWill != null && durable) {
+            store.willDone(clientId);
+        }
         cancel(willTask);
         willTask = null;
         pendingWill = null;
+        return previous;
+    }
+
+    /** Lets go of the connection without touching timers or the pending will; for a session about to end. */
+    synchronized Outbound release() {
+        Outbound previous = connection;
+        connection = null;
+        ready = false;
         return previous;
     }
 
@@ -168,24 +257,17 @@ public final class Session implements Subscriber {
             return;
         }
         ready = true;
-        for (Outgoing out : inflight.values()) {
+        for (Iterator<Outgoing> it = inflight.values().iterator(); it.hasNext(); ) {
+            Outgoing out = it.next();
             if (out.released) {
                 connection.sendPubrel(out.packetId);
             } else if (!connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId,
                     true)) {
-                out.dropped = true;
+                it.remove();
+                forget(out);
             }
         }
-        inflight.values().removeIf(o -> o.dropped);
         drain();
-    }
-
-    /** Lets go of the connection without touching timers or the pending will; for a session about to end. */
-    synchronized Outbound release() {
-        Outbound previous = connection;
-        connection = null;
-        ready = false;
-        return previous;
     }
 
     /** Detaches the connection if it is still the current one; returns whether it was. */
@@ -202,6 +284,7 @@ public final class Session implements Subscriber {
         Outgoing out = inflight.get(packetId);
         if (out != null && out.qos == 1) {
             inflight.remove(packetId);
+            forget(out);
             drain();
         }
     }
@@ -215,10 +298,14 @@ public final class Session implements Subscriber {
         if (failed) {
             // PUBREC with a reason code >= 0x80 ends the exchange (MQTT 5.0 section 4.3.3).
             inflight.remove(packetId);
+            forget(out);
             drain();
             return true;
         }
         out.released = true;
+        if (durable) {
+            store.released(clientId, out.seq);
+        }
         connection.sendPubrel(packetId);
         return true;
     }
@@ -229,18 +316,29 @@ public final class Session implements Subscriber {
             return false;
         }
         inflight.remove(packetId);
+        forget(out);
         drain();
         return true;
     }
 
-    /** Records an incoming QoS 2 packet id; false when it is a retransmission already routed. */
-    public synchronized boolean receiveQos2(int packetId) {
-        return inboundQos2.add(packetId);
+    /**
+     * Records an incoming QoS 2 packet id. Returns null for a retransmission already routed; otherwise the stage
+     * after which the id is durable (PUBREC may then promise exactly once).
+     */
+    public synchronized CompletionStage<Void> receiveQos2(int packetId) {
+        if (!inboundQos2.add(packetId)) {
+            return null;
+        }
+        return durable ? store.receivedQos2(clientId, packetId) : SessionStore.DONE;
     }
 
     /** Forgets an incoming QoS 2 packet id on PUBREL; false when it was not known. */
     public synchronized boolean releaseQos2(int packetId) {
-        return inboundQos2.remove(packetId);
+        boolean known = inboundQos2.remove(packetId);
+        if (known && durable) {
+            store.releasedQos2(clientId, packetId);
+        }
+        return known;
     }
 
     public synchronized int pendingQos2() {
@@ -274,13 +372,30 @@ public final class Session implements Subscriber {
         queue.clear();
         inflight.clear();
         inboundQos2.clear();
+        inStore = 0;
         List<Subscription> subs = new ArrayList<>(subscriptions.values());
         subscriptions.clear();
         return subs;
     }
 
-    public synchronized Collection<Outgoing> queuedSnapshot() {
-        return List.copyOf(queue);
+    /** Puts back what a store kept, for a session recovered at startup. */
+    synchronized void restore(SessionStore.StoredSession stored) {
+        protocolLevel = stored.protocolLevel();
+        nextSeq = stored.nextSeq();
+        inboundQos2.addAll(stored.inboundQos2());
+        for (SessionStore.StoredMessage m : stored.inflight()) {
+            Outgoing out = new Outgoing(m.seq(), m.message(), m.qos(), m.retain(), m.subscriptionIds());
+            out.packetId = m.packetId();
+            out.released = m.released();
+            inflight.put(out.packetId, out);
+            nextPacketId = Math.max(nextPacketId, out.packetId % 65535 + 1);
+            highestSeqOnHeap = Math.max(highestSeqOnHeap, m.seq());
+        }
+        for (SessionStore.StoredMessage m : stored.queued()) {
+            queue.add(new Outgoing(m.seq(), m.message(), m.qos(), m.retain(), m.subscriptionIds()));
+            highestSeqOnHeap = Math.max(highestSeqOnHeap, m.seq());
+        }
+        inStore = stored.queuedInStore();
     }
 
     private static void cancel(ScheduledFuture<?> task) {
@@ -289,35 +404,22 @@ public final class Session implements Subscriber {
         }
     }
 
-    /** Drops queued messages that expired; called from housekeeping so that offline queues do not hold them. */
-    public synchronized void purgeExpired(long nowNanos) {
-        for (Iterator<Outgoing> it = queue.iterator(); it.hasNext(); ) {
-            if (it.next().message.isExpired(nowNanos)) {
-                it.remove();
-                metrics.messagesDropped.increment();
-            }
-        }
-    }
-
     /** One outgoing QoS 1/2 message, queued or in flight. */
-    public static final class Outgoing {
+    static final class Outgoing {
+        final long seq;
         final Message message;
         final int qos;
         final boolean retain;
         final int[] subscriptionIds;
         int packetId;
         boolean released;
-        boolean dropped;
 
-        Outgoing(Message message, int qos, boolean retain, int[] subscriptionIds) {
+        Outgoing(long seq, Message message, int qos, boolean retain, int[] subscriptionIds) {
+            this.seq = seq;
             this.message = message;
             this.qos = qos;
             this.retain = retain;
             this.subscriptionIds = subscriptionIds;
-        }
-
-        public Message message() {
-            return message;
         }
     }
 }

@@ -5,23 +5,39 @@ import io.conduit.metrics.BrokerMetrics;
 import io.conduit.routing.Message;
 import io.conduit.routing.Router;
 import io.conduit.routing.Subscription;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * All sessions of this node, by client id. Decides session present, takeover, expiry and when a will is published.
- * Ownership of a client id lives here, so that a cluster can later put a distributed decision behind it.
+ * All sessions of this node, by client id. Decides session present, takeover, expiry and when a will is published,
+ * and tells the {@link SessionStore} about every change of a persistent session. Ownership of a client id lives
+ * here, so that a cluster can later put a distributed decision behind it.
  */
 @ApplicationScoped
 public class SessionRegistry {
 
+    private static final Logger LOG = Logger.getLogger(SessionRegistry.class);
+
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    // Expiry and will timers of all sessions; their work is short and never blocks.
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "conduit-session-timers");
+        t.setDaemon(true);
+        return t;
+    });
 
     @Inject
     Router router;
@@ -32,15 +48,63 @@ public class SessionRegistry {
     @Inject
     ConduitConfig config;
 
-    /** The outcome of CONNECT for the session: which one, whether it existed, whom it was taken from. */
+    @Inject
+    SessionStore store;
+
+    /** The outcome of CONNECT for the session: which one and whether it existed. */
     public record Opened(Session session, boolean present) {
+    }
+
+    /** Recovers persistent sessions before the listeners open (they observe StartupEvent later). */
+    void restore(@Observes @Priority(5) StartupEvent event) {
+        if (!store.durable()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        int restored = 0;
+        for (SessionStore.StoredSession stored : store.loadAll()) {
+            long elapsedMillis = Math.max(0, now - stored.disconnectedAtMillis());
+            long expiry = stored.expiryInterval();
+            if (expiry != Session.NEVER_EXPIRES && elapsedMillis >= expiry * 1000) {
+                // Expired while the broker was down: its will is late, but a will is never to be lost.
+                if (stored.delayedWill() != null) {
+                    router.publish(stored.delayedWill());
+                }
+                store.delete(stored.clientId());
+                continue;
+            }
+            Session session = newSession(stored.clientId(), expiry);
+            session.restore(stored);
+            for (Subscription s : stored.subscriptions()) {
+                session.subscriptions().put(s.key(), s);
+                router.subscribe(session, s);
+            }
+            sessions.put(stored.clientId(), session);
+            if (stored.delayedWill() != null) {
+                long delay = Math.max(0, stored.willDelay() * 1000 - elapsedMillis);
+                scheduleWill(session, stored.delayedWill(), delay);
+            }
+            if (expiry != Session.NEVER_EXPIRES) {
+                session.expiryTask(timers.schedule(() -> expire(session), expiry * 1000 - elapsedMillis,
+                        TimeUnit.MILLISECONDS));
+            }
+            restored++;
+        }
+        LOG.infof("restored %d persistent sessions", restored);
+    }
+
+    private Session newSession(String clientId, long expiryInterval) {
+        ConduitConfig.Limits limits = config.mqtt().limits();
+        return new Session(clientId, expiryInterval, limits.maxQueuedMessages(), config.persistence().memoryWindow(),
+                metrics, store);
     }
 
     /**
      * Opens or resumes the session of a client id for a new connection. An existing connection of that id is told to
      * close (takeover); with clean start the old session ends and a new one begins.
      */
-    public Opened open(String clientId, boolean cleanStart, long expiryInterval, Outbound connection) {
+    public Opened open(String clientId, boolean cleanStart, long expiryInterval, int protocolLevel,
+                       Outbound connection) {
         Session[] ended = new Session[1];
         boolean[] present = new boolean[1];
         Outbound[] previous = new Outbound[1];
@@ -52,11 +116,11 @@ public class SessionRegistry {
                 target = null;
             }
             if (target == null) {
-                target = new Session(id, expiryInterval, config.mqtt().limits().maxQueuedMessages(), metrics);
+                target = newSession(id, expiryInterval);
             } else {
                 present[0] = true;
             }
-            Outbound old = target.claim(connection);
+            Outbound old = target.claim(connection, protocolLevel);
             if (old != null) {
                 previous[0] = old;
             }
@@ -68,6 +132,12 @@ public class SessionRegistry {
         }
         if (ended[0] != null) {
             endSession(ended[0]);
+        }
+        if (session.durable()) {
+            store.open(clientId, expiryInterval, protocolLevel);
+        } else if (present[0] && store.durable()) {
+            // Resumed without an expiry: the session ends with this connection and no longer belongs in the store.
+            store.delete(clientId);
         }
         return new Opened(session, present[0]);
     }
@@ -81,19 +151,15 @@ public class SessionRegistry {
     public void closed(Session session, Outbound connection, Message will, long willDelay) {
         boolean current = session.detach(connection);
         long expiry = session.expiryInterval();
+        Message delayedWill = null;
         if (will != null) {
             // A session replaced by a clean start has ended too, and an ending session publishes its will at once.
             boolean sessionEnds = (current && expiry == 0) || sessions.get(session.clientId()) != session;
             if (willDelay == 0 || sessionEnds) {
                 router.publish(will);
             } else if (current) {
-                long delay = Math.min(willDelay, expiry);
-                session.scheduleWill(will, connection.executor().schedule(() -> {
-                    Message pending = session.takePendingWill();
-                    if (pending != null) {
-                        router.publish(pending);
-                    }
-                }, delay, TimeUnit.SECONDS));
+                delayedWill = will;
+                scheduleWill(session, will, Math.min(willDelay, expiry) * 1000);
             }
             // Taken over with a will delay: the new connection came before the delay passed, so no will.
         }
@@ -104,9 +170,26 @@ public class SessionRegistry {
             if (sessions.remove(session.clientId(), session)) {
                 endSession(session);
             }
-        } else if (expiry != Session.NEVER_EXPIRES) {
-            session.expiryTask(connection.executor().schedule(() -> expire(session), expiry, TimeUnit.SECONDS));
+            return;
         }
+        if (session.durable()) {
+            store.closed(session.clientId(), expiry, delayedWill, willDelay);
+        }
+        if (expiry != Session.NEVER_EXPIRES) {
+            session.expiryTask(timers.schedule(() -> expire(session), expiry, TimeUnit.SECONDS));
+        }
+    }
+
+    private void scheduleWill(Session session, Message will, long delayMillis) {
+        session.scheduleWill(will, timers.schedule(() -> {
+            Message pending = session.takePendingWill();
+            if (pending != null) {
+                router.publish(pending);
+                if (session.durable()) {
+                    store.willDone(session.clientId());
+                }
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS));
     }
 
     private void expire(Session session) {
@@ -123,16 +206,25 @@ public class SessionRegistry {
         for (Subscription s : session.end()) {
             router.unsubscribe(session, s);
         }
+        if (store.durable()) {
+            store.delete(session.clientId());
+        }
     }
 
     /** Adds or replaces a subscription of the session; returns the one replaced, or null when new. */
     public Subscription subscribe(Session session, Subscription subscription) {
         session.subscriptions().put(subscription.key(), subscription);
+        if (session.durable()) {
+            store.subscribe(session.clientId(), subscription);
+        }
         return router.subscribe(session, subscription);
     }
 
     public boolean unsubscribe(Session session, String key) {
         Subscription removed = session.subscriptions().remove(key);
+        if (removed != null && session.durable()) {
+            store.unsubscribe(session.clientId(), key);
+        }
         return removed != null && router.unsubscribe(session, removed);
     }
 
@@ -146,5 +238,10 @@ public class SessionRegistry {
 
     public int size() {
         return sessions.size();
+    }
+
+    @PreDestroy
+    void stop() {
+        timers.shutdownNow();
     }
 }

@@ -1,0 +1,315 @@
+package io.conduit.persistence;
+
+import org.jboss.logging.Logger;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The write-behind path to PostgreSQL: callers on event loops enqueue writes and go on; one worker thread takes
+ * whatever has accumulated, runs it as JDBC batches in a single transaction (group commit) and then completes each
+ * write's future, which is what a durable PUBACK waits for. The queue is bounded; above the high watermark
+ * publishers are asked to pause until it drains.
+ *
+ * <p>While the database is unreachable the worker retries the same transaction with back-off, so nothing accepted
+ * is lost and order is kept; writes simply wait, and the queue's bound turns that into back-pressure.
+ */
+public final class BatchWriter implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(BatchWriter.class);
+
+    /** One write: a statement and how to bind it. Consecutive writes with the same SQL share a JDBC batch. */
+    public interface Write {
+        String sql();
+
+        void bind(PreparedStatement ps) throws SQLException;
+
+        static Write of(String sql, Binder binder) {
+            return new Write() {
+                @Override
+                public String sql() {
+                    return sql;
+                }
+
+                @Override
+                public void bind(PreparedStatement ps) throws SQLException {
+                    binder.bind(ps);
+                }
+            };
+        }
+    }
+
+    /** Sets a statement's parameters. */
+    @FunctionalInterface
+    public interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    /** A query that must see every write submitted before it. */
+    public interface Read<T> {
+        T query(Connection connection) throws SQLException;
+    }
+
+    private record Pending(Write write, Read<?> read, CompletableFuture<Object> done) {
+    }
+
+    private final DataSource dataSource;
+    private final BlockingQueue<Pending> queue;
+    private final int capacity;
+    private final int maxBatch;
+    private final Queue<Runnable> drainedWaiters = new ConcurrentLinkedQueue<>();
+    private final Thread worker;
+    private final AtomicLong committedWrites = new AtomicLong();
+    private final AtomicLong failedWrites = new AtomicLong();
+    private volatile boolean running = true;
+    private volatile boolean healthy = true;
+    private volatile String lastError;
+
+    public BatchWriter(DataSource dataSource, int capacity, int maxBatch) {
+        this.dataSource = dataSource;
+        this.capacity = capacity;
+        this.maxBatch = maxBatch;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.worker = new Thread(this::run, "conduit-db-writer");
+        this.worker.setDaemon(true);
+        this.worker.start();
+    }
+
+    /**
+     * Enqueues a write; the future completes when its transaction has committed. When the queue is full the future
+     * fails at once with {@link WriterFullException}.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public CompletableFuture<Void> submit(Write write) {
+        CompletableFuture done = new CompletableFuture<>();
+        if (!queue.offer(new Pending(write, null, done))) {
+            done.completeExceptionally(new WriterFullException());
+        }
+        return done;
+    }
+
+    /**
+     * Runs a query on the writer's thread after every write submitted before it has committed (read your writes).
+     * Reads are few (paging a long queue back in), so they may wait for room in the queue.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public <T> CompletableFuture<T> read(Read<T> read) {
+        CompletableFuture done = new CompletableFuture<>();
+        try {
+            queue.put(new Pending(null, read, done));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    /** Whether publishers should pause: the queue is above 80% of its capacity. */
+    public boolean saturated() {
+        return queue.size() > capacity * 8 / 10;
+    }
+
+    /** Runs the callback once the queue has drained below half its capacity (at once if it already has). */
+    public void whenDrained(Runnable callback) {
+        drainedWaiters.add(callback);
+        if (queue.size() < capacity / 2) {
+            releaseWaiters();
+        }
+    }
+
+    public boolean healthy() {
+        return healthy;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    public int pending() {
+        return queue.size();
+    }
+
+    public long committedWrites() {
+        return committedWrites.get();
+    }
+
+    public long failedWrites() {
+        return failedWrites.get();
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>(maxBatch);
+        while (running || !queue.isEmpty()) {
+            try {
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                if (first.read != null) {
+                    readWithRetry(first);
+                } else {
+                    batch.add(first);
+                    // Take the writes that follow, up to the next read, which must see them committed.
+                    Pending next;
+                    while (batch.size() < maxBatch && (next = queue.peek()) != null && next.write != null) {
+                        batch.add(queue.poll());
+                    }
+                    commitWithRetry(batch);
+                    batch.clear();
+                }
+                if (queue.size() < capacity / 2) {
+                    releaseWaiters();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void commitWithRetry(List<Pending> batch) throws InterruptedException {
+        long backoff = 100;
+        while (true) {
+            try {
+                execute(batch);
+                healthy = true;
+                committedWrites.addAndGet(batch.size());
+                batch.forEach(p -> p.done.complete(null));
+                return;
+            } catch (SQLException e) {
+                if (!isConnectionProblem(e)) {
+                    // A write the database refuses for its own content must not block the ones behind it.
+                    isolateFailures(batch);
+                    return;
+                }
+                healthy = false;
+                lastError = e.getMessage();
+                LOG.warnf("database unavailable (%s), retrying %d writes in %d ms", e.getMessage(), batch.size(),
+                        backoff);
+                if (!running) {
+                    batch.forEach(p -> p.done.completeExceptionally(e));
+                    return;
+                }
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, 5000);
+            }
+        }
+    }
+
+    private void readWithRetry(Pending pending) throws InterruptedException {
+        long backoff = 100;
+        while (true) {
+            try (Connection c = dataSource.getConnection()) {
+                pending.done.complete(pending.read.query(c));
+                return;
+            } catch (SQLException e) {
+                if (!isConnectionProblem(e) || !running) {
+                    pending.done.completeExceptionally(e);
+                    return;
+                }
+                healthy = false;
+                lastError = e.getMessage();
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, 5000);
+            }
+        }
+    }
+
+    private void isolateFailures(List<Pending> batch) {
+        for (Pending p : batch) {
+            try {
+                execute(List.of(p));
+                committedWrites.incrementAndGet();
+                p.done.complete(null);
+            } catch (SQLException e) {
+                failedWrites.incrementAndGet();
+                lastError = e.getMessage();
+                LOG.errorf("database refused a write (%s): %s", p.write.sql(), e.getMessage());
+                p.done.completeExceptionally(e);
+            }
+        }
+    }
+
+    private void execute(List<Pending> batch) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                PreparedStatement ps = null;
+                String sql = null;
+                for (Pending p : batch) {
+                    if (!p.write.sql().equals(sql)) {
+                        if (ps != null) {
+                            ps.executeBatch();
+                            ps.close();
+                        }
+                        sql = p.write.sql();
+                        ps = c.prepareStatement(sql);
+                    }
+                    p.write.bind(ps);
+                    ps.addBatch();
+                }
+                if (ps != null) {
+                    ps.executeBatch();
+                    ps.close();
+                }
+                c.commit();
+            } catch (SQLException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // The connection is probably gone; the original error says why.
+                }
+                throw e;
+            }
+        }
+    }
+
+    private static boolean isConnectionProblem(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+                return true;
+            }
+            if (t instanceof java.net.ConnectException || t instanceof java.io.IOException) {
+                return true;
+            }
+        }
+        // Agroal reports an exhausted or unreachable pool without a SQL state.
+        return e.getSQLState() == null || e.getSQLState().startsWith("57P");
+    }
+
+    private void releaseWaiters() {
+        Runnable r;
+        while ((r = drainedWaiters.poll()) != null) {
+            r.run();
+        }
+    }
+
+    /** Stops taking writes and waits for the queued ones to commit. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            worker.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The writer's queue is full: the caller must refuse or retry, not wait on an event loop. */
+    public static final class WriterFullException extends RuntimeException {
+        public WriterFullException() {
+            super("database write queue is full", null, false, false);
+        }
+    }
+}

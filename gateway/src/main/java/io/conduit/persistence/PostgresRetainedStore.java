@@ -1,0 +1,69 @@
+package io.conduit.persistence;
+
+import io.conduit.routing.InMemoryRetainedStore;
+import io.conduit.routing.Message;
+import io.conduit.routing.RetainedStore;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Retained messages in PostgreSQL, read from an in-memory trie loaded at startup: subscribers never wait for the
+ * database, and writes go through the batch writer.
+ */
+public final class PostgresRetainedStore implements RetainedStore {
+
+    private static final String UPSERT = "INSERT INTO mqtt_retained_message (" + MessageColumns.NAMES + ") VALUES ("
+            + MessageColumns.PLACEHOLDERS + ") ON CONFLICT (topic) DO UPDATE SET payload = EXCLUDED.payload, "
+            + "qos = EXCLUDED.qos, publisher_id = EXCLUDED.publisher_id, payload_format = EXCLUDED.payload_format, "
+            + "content_type = EXCLUDED.content_type, response_topic = EXCLUDED.response_topic, "
+            + "correlation_data = EXCLUDED.correlation_data, user_properties = EXCLUDED.user_properties, "
+            + "expiry_interval = EXCLUDED.expiry_interval, stored_at = EXCLUDED.stored_at";
+    private static final String DELETE = "DELETE FROM mqtt_retained_message WHERE topic = ?";
+
+    private final InMemoryRetainedStore cache = new InMemoryRetainedStore();
+    private final BatchWriter writer;
+
+    public PostgresRetainedStore(DataSource dataSource, BatchWriter writer) throws SQLException {
+        this.writer = writer;
+        load(dataSource);
+    }
+
+    private void load(DataSource dataSource) throws SQLException {
+        long now = System.nanoTime();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_retained_message");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Message m = MessageColumns.read(rs, true);
+                if (!m.isExpired(now)) {
+                    cache.update(m);
+                }
+            }
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> put(Message message) {
+        cache.update(message);
+        if (message.payload().length == 0) {
+            return writer.submit(BatchWriter.Write.of(DELETE, ps -> ps.setString(1, message.topic())));
+        }
+        return writer.submit(BatchWriter.Write.of(UPSERT, ps -> MessageColumns.bind(ps, 1, message, message.qos())));
+    }
+
+    @Override
+    public List<Message> match(String filter) {
+        return cache.match(filter);
+    }
+
+    @Override
+    public int size() {
+        return cache.size();
+    }
+}

@@ -1,0 +1,308 @@
+package io.conduit.persistence;
+
+import io.conduit.routing.Message;
+import io.conduit.routing.Subscription;
+import io.conduit.session.SessionStore;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Persistent sessions in PostgreSQL. Every change goes through the batch writer in the order the broker made it, so
+ * a restart finds the state as of the last committed batch; recovery reads it back with plain queries.
+ */
+public final class PostgresSessionStore implements SessionStore {
+
+    private static final String OPEN = "INSERT INTO mqtt_session (client_id, expiry_interval, protocol_level) "
+            + "VALUES (?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET expiry_interval = EXCLUDED.expiry_interval, "
+            + "protocol_level = EXCLUDED.protocol_level, disconnected_at = NULL, will_topic = NULL";
+    private static final String CLOSED = "UPDATE mqtt_session SET disconnected_at = now(), expiry_interval = ?, "
+            + "will_topic = ?, will_payload = ?, will_qos = ?, will_retain = ?, will_delay = ?, "
+            + "will_payload_format = ?, will_content_type = ?, will_response_topic = ?, will_correlation_data = ?, "
+            + "will_user_properties = ?, will_expiry_interval = ? WHERE client_id = ?";
+    private static final String WILL_DONE = "UPDATE mqtt_session SET will_topic = NULL WHERE client_id = ?";
+    private static final String DELETE = "DELETE FROM mqtt_session WHERE client_id = ?";
+    private static final String SUBSCRIBE = "INSERT INTO mqtt_subscription (client_id, topic_key, topic_filter, "
+            + "share_group, qos, no_local, retain_as_published, retain_handling, subscription_id) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id, topic_key) DO UPDATE SET "
+            + "qos = EXCLUDED.qos, no_local = EXCLUDED.no_local, retain_as_published = EXCLUDED.retain_as_published, "
+            + "retain_handling = EXCLUDED.retain_handling, subscription_id = EXCLUDED.subscription_id";
+    private static final String UNSUBSCRIBE = "DELETE FROM mqtt_subscription WHERE client_id = ? AND topic_key = ?";
+    private static final String ENQUEUE = "INSERT INTO mqtt_queued_message (client_id, seq, retain, "
+            + "subscription_ids, " + MessageColumns.NAMES + ") VALUES (?, ?, ?, ?, " + MessageColumns.PLACEHOLDERS
+            + ") ON CONFLICT DO NOTHING";
+    private static final String INFLIGHT = "UPDATE mqtt_queued_message SET packet_id = ? WHERE client_id = ? AND seq = ?";
+    private static final String RELEASED = "UPDATE mqtt_queued_message SET released = true "
+            + "WHERE client_id = ? AND seq = ?";
+    private static final String REMOVE = "DELETE FROM mqtt_queued_message WHERE client_id = ? AND seq = ?";
+    private static final String QOS2_IN = "INSERT INTO mqtt_inbound_qos2 (client_id, packet_id) VALUES (?, ?) "
+            + "ON CONFLICT DO NOTHING";
+    private static final String QOS2_OUT = "DELETE FROM mqtt_inbound_qos2 WHERE client_id = ? AND packet_id = ?";
+    private static final String QUEUED_PAGE = "SELECT * FROM mqtt_queued_message WHERE client_id = ? AND seq > ? "
+            + "AND packet_id IS NULL ORDER BY seq LIMIT ?";
+
+    private final DataSource dataSource;
+    private final BatchWriter writer;
+    private final int memoryWindow;
+
+    public PostgresSessionStore(DataSource dataSource, BatchWriter writer, int memoryWindow) {
+        this.dataSource = dataSource;
+        this.writer = writer;
+        this.memoryWindow = memoryWindow;
+    }
+
+    @Override
+    public boolean durable() {
+        return true;
+    }
+
+    @Override
+    public CompletionStage<Void> open(String clientId, long expiryInterval, int protocolLevel) {
+        return writer.submit(BatchWriter.Write.of(OPEN, ps -> {
+            ps.setString(1, clientId);
+            ps.setLong(2, expiryInterval);
+            ps.setShort(3, (short) protocolLevel);
+        }));
+    }
+
+    @Override
+    public void closed(String clientId, long expiryInterval, Message will, long willDelay) {
+        writer.submit(BatchWriter.Write.of(CLOSED, ps -> {
+            ps.setLong(1, expiryInterval);
+            if (will == null) {
+                for (int i = 2; i <= 12; i++) {
+                    ps.setNull(i, Types.NULL);
+                }
+            } else {
+                ps.setString(2, will.topic());
+                ps.setBytes(3, will.payload());
+                ps.setShort(4, (short) will.qos());
+                ps.setBoolean(5, will.retain());
+                ps.setLong(6, willDelay);
+                setNullable(ps, 7, will.payloadFormat());
+                ps.setString(8, will.contentType());
+                ps.setString(9, will.responseTopic());
+                ps.setBytes(10, will.correlationData());
+                ps.setNull(11, Types.ARRAY);
+                if (will.expires()) {
+                    ps.setLong(12, will.expiryInterval());
+                } else {
+                    ps.setNull(12, Types.BIGINT);
+                }
+            }
+            ps.setString(13, clientId);
+        }));
+    }
+
+    @Override
+    public void willDone(String clientId) {
+        writer.submit(BatchWriter.Write.of(WILL_DONE, ps -> ps.setString(1, clientId)));
+    }
+
+    @Override
+    public void delete(String clientId) {
+        writer.submit(BatchWriter.Write.of(DELETE, ps -> ps.setString(1, clientId)));
+    }
+
+    @Override
+    public void subscribe(String clientId, Subscription s) {
+        writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
+            ps.setString(1, clientId);
+            ps.setString(2, s.key());
+            ps.setString(3, s.filter());
+            ps.setString(4, s.shareGroup());
+            ps.setShort(5, (short) s.qos());
+            ps.setBoolean(6, s.noLocal());
+            ps.setBoolean(7, s.retainAsPublished());
+            ps.setShort(8, (short) s.retainHandling());
+            ps.setInt(9, s.identifier());
+        }));
+    }
+
+    @Override
+    public void unsubscribe(String clientId, String key) {
+        writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
+            ps.setString(1, clientId);
+            ps.setString(2, key);
+        }));
+    }
+
+    @Override
+    public CompletionStage<Void> enqueue(String clientId, long seq, Message message, int qos, boolean retain,
+                                         int[] subscriptionIds) {
+        return writer.submit(BatchWriter.Write.of(ENQUEUE, ps -> {
+            ps.setString(1, clientId);
+            ps.setLong(2, seq);
+            ps.setBoolean(3, retain);
+            Integer[] ids = new Integer[subscriptionIds.length];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = subscriptionIds[i];
+            }
+            ps.setArray(4, ps.getConnection().createArrayOf("integer", ids));
+            MessageColumns.bind(ps, 5, message, qos);
+        }));
+    }
+
+    @Override
+    public void inflight(String clientId, long seq, int packetId) {
+        writer.submit(BatchWriter.Write.of(INFLIGHT, ps -> {
+            ps.setInt(1, packetId);
+            ps.setString(2, clientId);
+            ps.setLong(3, seq);
+        }));
+    }
+
+    @Override
+    public void released(String clientId, long seq) {
+        writer.submit(BatchWriter.Write.of(RELEASED, ps -> {
+            ps.setString(1, clientId);
+            ps.setLong(2, seq);
+        }));
+    }
+
+    @Override
+    public void remove(String clientId, long seq) {
+        writer.submit(BatchWriter.Write.of(REMOVE, ps -> {
+            ps.setString(1, clientId);
+            ps.setLong(2, seq);
+        }));
+    }
+
+    @Override
+    public CompletionStage<Void> receivedQos2(String clientId, int packetId) {
+        return writer.submit(BatchWriter.Write.of(QOS2_IN, ps -> {
+            ps.setString(1, clientId);
+            ps.setInt(2, packetId);
+        }));
+    }
+
+    @Override
+    public void releasedQos2(String clientId, int packetId) {
+        writer.submit(BatchWriter.Write.of(QOS2_OUT, ps -> {
+            ps.setString(1, clientId);
+            ps.setInt(2, packetId);
+        }));
+    }
+
+    @Override
+    public CompletionStage<List<StoredMessage>> loadQueued(String clientId, long afterSeq, int limit) {
+        return writer.read(c -> queuedPage(c, clientId, afterSeq, limit));
+    }
+
+    private static List<StoredMessage> queuedPage(Connection c, String clientId, long afterSeq, int limit)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(QUEUED_PAGE)) {
+            ps.setString(1, clientId);
+            ps.setLong(2, afterSeq);
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<StoredMessage> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(storedMessage(rs));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static StoredMessage storedMessage(ResultSet rs) throws SQLException {
+        Integer[] ids = (Integer[]) rs.getArray("subscription_ids").getArray();
+        int[] subscriptionIds = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            subscriptionIds[i] = ids[i];
+        }
+        int packetId = rs.getInt("packet_id");
+        Integer pid = rs.wasNull() ? null : packetId;
+        return new StoredMessage(rs.getLong("seq"), MessageColumns.read(rs, rs.getBoolean("retain")),
+                rs.getShort("qos"), rs.getBoolean("retain"), subscriptionIds, pid, rs.getBoolean("released"));
+    }
+
+    @Override
+    public List<StoredSession> loadAll() {
+        try (Connection c = dataSource.getConnection()) {
+            Map<String, List<Subscription>> subs = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_subscription");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String id = rs.getString("client_id");
+                    subs.computeIfAbsent(id, k -> new ArrayList<>()).add(new Subscription(id,
+                            rs.getString("topic_filter"), rs.getString("share_group"), rs.getShort("qos"),
+                            rs.getBoolean("no_local"), rs.getBoolean("retain_as_published"),
+                            rs.getShort("retain_handling"), rs.getInt("subscription_id")));
+                }
+            }
+            Map<String, List<Integer>> qos2 = new HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT client_id, packet_id FROM mqtt_inbound_qos2");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    qos2.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getInt(2));
+                }
+            }
+            List<StoredSession> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.*, (SELECT coalesce(max(seq), 0) "
+                    + "FROM mqtt_queued_message q WHERE q.client_id = s.client_id) AS max_seq, (SELECT count(*) "
+                    + "FROM mqtt_queued_message q WHERE q.client_id = s.client_id AND q.packet_id IS NULL) "
+                    + "AS queued FROM mqtt_session s");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String id = rs.getString("client_id");
+                    Timestamp disconnected = rs.getTimestamp("disconnected_at");
+                    List<StoredMessage> inflight = inflight(c, id);
+                    List<StoredMessage> queued = queuedPage(c, id, 0, memoryWindow);
+                    Message will = null;
+                    String willTopic = rs.getString("will_topic");
+                    if (willTopic != null) {
+                        long expiry = rs.getLong("will_expiry_interval");
+                        boolean expires = !rs.wasNull();
+                        short format = rs.getShort("will_payload_format");
+                        Integer payloadFormat = rs.wasNull() ? null : (int) format;
+                        will = new Message(willTopic, rs.getBytes("will_payload"), rs.getShort("will_qos"),
+                                rs.getBoolean("will_retain"), id, payloadFormat, rs.getString("will_content_type"),
+                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"), List.of(),
+                                expires ? expiry : -1, System.nanoTime());
+                    }
+                    out.add(new StoredSession(id, rs.getLong("expiry_interval"), rs.getShort("protocol_level"),
+                            disconnected == null ? System.currentTimeMillis() : disconnected.getTime(),
+                            rs.getLong("max_seq") + 1, subs.getOrDefault(id, List.of()),
+                            qos2.getOrDefault(id, List.of()), inflight, queued,
+                            (int) rs.getLong("queued") - queued.size(), will, rs.getLong("will_delay")));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not load sessions: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<StoredMessage> inflight(Connection c, String clientId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_queued_message WHERE client_id = ? "
+                + "AND packet_id IS NOT NULL ORDER BY seq")) {
+            ps.setString(1, clientId);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<StoredMessage> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(storedMessage(rs));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static void setNullable(PreparedStatement ps, int index, Integer value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, Types.SMALLINT);
+        } else {
+            ps.setShort(index, value.shortValue());
+        }
+    }
+}
