@@ -3,8 +3,9 @@ package io.conduit.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import jakarta.enterprise.context.ApplicationScoped;
+import io.quarkus.runtime.Startup;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -12,8 +13,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The broker's traffic counters. Counting is a LongAdder increment on the hot path; Micrometer and $SYS read
  * them when asked.
+ *
+ * <p>{@code @Singleton}, not {@code @ApplicationScoped}: callers read the public fields directly, and a normal-scoped
+ * bean is injected as a client proxy whose fields are not the bean's (and whose bean, never called through a method,
+ * would never be created, leaving the meters unregistered).
  */
-@ApplicationScoped
+@Singleton
+@Startup
 public class BrokerMetrics {
 
     public final LongAdder messagesReceived = new LongAdder();

@@ -1,0 +1,58 @@
+package io.conduit;
+
+import io.conduit.mqtt.MqttServer;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+/** What the gateway serves over HTTP today: the placeholder page, health, Prometheus metrics, OpenAPI. */
+@QuarkusTest
+class HttpEndpointsTest {
+
+    @Inject
+    MqttServer server;
+
+    @Test
+    void placeholderPage() {
+        given().get("/").then().statusCode(200)
+                .contentType(containsString("text/html"))
+                .body(containsString("Conduit"), containsString("admin UI is coming"), containsString("q/health"));
+    }
+
+    @Test
+    void healthIsUp() {
+        given().get("/q/health").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
+    @Test
+    void brokerMetersAreExported() throws Exception {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + server.tcpPort(), "metrics-probe",
+                new MemoryPersistence());
+        client.connect();
+        client.publish("metrics/probe", "x".getBytes(StandardCharsets.UTF_8), 1, false);
+        client.disconnect();
+        client.close();
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("conduit_messages_received_total"),
+                        containsString("conduit_messages_sent_total"),
+                        containsString("conduit_messages_dropped_total"),
+                        containsString("conduit_bytes_received_total"),
+                        containsString("conduit_bytes_sent_total"),
+                        containsString("conduit_connections_total"),
+                        containsString("conduit_clients_connected"),
+                        containsString("conduit_sockets"));
+    }
+
+    @Test
+    void openApiDocument() {
+        given().get("/q/openapi").then().statusCode(200).body(containsString("Conduit admin API"));
+    }
+}
