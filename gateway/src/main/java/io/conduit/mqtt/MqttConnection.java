@@ -505,6 +505,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     private void connackAndClose(int reasonCode, String reason) {
+        if (!v5 && (reasonCode == MALFORMED_PACKET || reasonCode == PROTOCOL_ERROR || reasonCode == PACKET_TOO_LARGE)) {
+            // MQTT 3.1.1 has no CONNACK code for a broken CONNECT: the server just closes (section 3.1.4).
+            close();
+            return;
+        }
         state = State.CLOSED;
         int code = v5 ? reasonCode : toV3Connack(reasonCode);
         MqttProperties props = MqttProperties.NO_PROPERTIES;

@@ -121,6 +121,7 @@ public class MqttServer {
                     .subprotocols("mqtt,mqttv3.1,mqttv3.1.1,mqttv5.0")
                     .maxFramePayloadLength(limits.maxPacketSize() + 8)
                     .build()));
+            pipeline.addLast("not-ws", new NotWebSocketResponder(config.mqtt().wsPath()));
             pipeline.addLast("ws-frames", WebSocketFrameCodec.INSTANCE);
         }
         pipeline.addLast("bytes", new ByteCounter(broker.metrics()));
