@@ -370,11 +370,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             protocolError("AUTH with a different authentication method");
             return;
         }
-        if (state == State.CONNECTED) {
-            if (reason != RE_AUTHENTICATE || authExchange != null) {
-                protocolError("unexpected AUTH reason code");
-                return;
-            }
+        // Re-authentication opens with 0x19; 0x18 answers a challenge, at CONNECT and in re-authentication alike.
+        if (state == State.CONNECTED && reason == RE_AUTHENTICATE && authExchange == null) {
             authExchange = broker.enhancedAuthenticator(authMethod).begin(new ConnectRequest(clientId, username,
                     null, protocolLevel, channel.remoteAddress(), authMethod, bytesProperty(props, AUTHENTICATION_DATA)));
         } else if (reason != CONTINUE_AUTHENTICATION || authExchange == null) {
@@ -826,8 +823,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return clientId;
     }
 
-    /** Writes without flushing; one flush per event-loop turn covers every packet written meanwhile. */
+    /**
+     * Writes without flushing; one flush per event-loop turn covers every packet written meanwhile. Other threads hand
+     * the write to the event loop: written from outside, a packet can queue behind a flush task already scheduled and
+     * then wait unflushed until some later write.
+     */
     private void write(MqttMessage message) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> write(message));
+            return;
+        }
         channel.write(message, channel.voidPromise());
         if (flushPending.compareAndSet(false, true)) {
             channel.eventLoop().execute(flushTask);
