@@ -52,6 +52,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.PlatformDependent;
 import org.jboss.logging.Logger;
 
 import java.net.SocketAddress;
@@ -60,6 +61,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Queue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,13 +84,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     // The decoder records the protocol version of CONNECT in this channel attribute; the encoder reads it too.
     private static final AttributeKey<MqttVersion> CODEC_VERSION = AttributeKey.valueOf("NETTY_CODEC_MQTT_VERSION");
     static final String IDLE_HANDLER = "idle";
+    private static final long CLOSE_GRACE_MILLIS = 2000;
 
     private enum State { AWAIT_CONNECT, AUTHENTICATING, CONNECTED, CLOSED }
 
     private final Broker broker;
     private final ConduitConfig.Mqtt mqttConfig;
-    private final AtomicBoolean flushPending = new AtomicBoolean();
-    private final Runnable flushTask = this::flushNow;
+    /**
+     * Packets for the wire, from any thread. One drain task on the channel's event loop writes all of them and then
+     * flushes once: writing from other threads straight into the channel would queue a task per packet, and a flush
+     * task queued among them would leave later packets unflushed.
+     */
+    private final Queue<MqttMessage> outbound = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drainOutbound;
 
     private Channel channel;
     private State state = State.AWAIT_CONNECT;
@@ -117,6 +126,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private ArrayDeque<MqttMessage> heldWhileConnecting;
     /** Set when the session closes the connection because another one took it over. */
     private volatile boolean takenOver;
+    /** The session was opened for this connection, so closing it must be reported to the registry. */
+    private boolean accepted;
 
     MqttConnection(Broker broker) {
         this.broker = broker;
@@ -139,7 +150,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             heldWhileConnecting.forEach(ReferenceCountUtil::release);
             heldWhileConnecting = null;
         }
-        if (state == State.CONNECTED) {
+        if (accepted) {
             broker.metrics().clientsConnected.decrementAndGet();
             broker.sessions().closed(session, this, will, willDelay);
         }
@@ -425,6 +436,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, this);
         session = opened.session();
         state = State.CONNECTED;
+        accepted = true;
         broker.metrics().clientsConnected.incrementAndGet();
         broker.metrics().connectionsTotal.increment();
 
@@ -492,7 +504,23 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         MqttConnAckMessage connack = new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
                 new MqttConnAckVariableHeader(MqttConnectReturnCode.valueOf((byte) code), false, props));
-        channel.writeAndFlush(connack).addListener(ChannelFutureListener.CLOSE);
+        sendAndClose(connack, true);
+    }
+
+    /**
+     * Sends a last packet and closes once the client has closed its side, or after a grace period. Closing at once
+     * while the client's packets are still unread makes the kernel reset the connection, and the client may then
+     * lose the very packet that tells it why (CONNACK refusal, DISCONNECT reason). Input is ignored meanwhile.
+     */
+    private void sendAndClose(MqttMessage last, boolean linger) {
+        state = State.CLOSED;
+        drainOutbound();
+        if (!linger) {
+            channel.writeAndFlush(last).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        channel.writeAndFlush(last).addListener((ChannelFutureListener) f ->
+                f.channel().eventLoop().schedule(() -> f.channel().close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS));
     }
 
     // ---- PUBLISH and its acknowledgements --------------------------------------------------------------------
@@ -543,22 +571,25 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         byte[] payload = ByteBufUtil.getBytes(publish.payload());
         Message message = toMessage(topic, payload, qos, retain, v5 ? props : null);
         int reason;
+        String reasonString = null;
         if (message.payloadFormat() != null && message.payloadFormat() == 1 && !isUtf8(payload)) {
             reason = PAYLOAD_FORMAT_INVALID;
+            reasonString = "payload is not valid UTF-8 but the Payload Format Indicator says it is";
         } else if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
             reason = NOT_AUTHORIZED;
+            reasonString = "not authorized to publish to " + topic;
         } else {
             int delivered = broker.router().publish(message);
             reason = delivered == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
         }
         if (qos == 1) {
-            write(pubReply(MqttMessageType.PUBACK, packetId, reason, null));
+            write(pubReply(MqttMessageType.PUBACK, packetId, reason, reasonString));
         } else if (qos == 2) {
             if (reason >= 0x80) {
                 // A failed QoS 2 exchange ends at PUBREC: forget the id so a new message may reuse it.
                 session.releaseQos2(packetId);
             }
-            write(pubReply(MqttMessageType.PUBREC, packetId, reason, null));
+            write(pubReply(MqttMessageType.PUBREC, packetId, reason, reasonString));
         }
     }
 
@@ -566,14 +597,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         int packetId = packetId(m);
         int reason = m.variableHeader() instanceof MqttPubReplyMessageVariableHeader h ? h.reasonCode() & 0xFF : 0;
         if (!session.onPubrec(packetId, reason >= 0x80) && reason < 0x80) {
-            write(pubReply(MqttMessageType.PUBREL, packetId, PACKET_IDENTIFIER_NOT_FOUND, null));
+            write(pubReply(MqttMessageType.PUBREL, packetId, PACKET_IDENTIFIER_NOT_FOUND,
+                    "no QoS 2 message with packet identifier " + packetId));
         }
     }
 
     private void onPubrel(MqttMessage m) {
         int packetId = packetId(m);
         boolean known = session.releaseQos2(packetId);
-        write(pubReply(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND, null));
+        write(pubReply(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND,
+                known ? null : "no QoS 2 message with packet identifier " + packetId));
     }
 
     private MqttMessage pubReply(MqttMessageType type, int packetId, int reason, String reasonString) {
@@ -645,7 +678,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 sendRetained.add(sub);
             }
         }
-        MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
+        MqttProperties props = MqttProperties.NO_PROPERTIES;
+        if (v5) {
+            StringBuilder refused = new StringBuilder();
+            for (int i = 0; i < codes.length; i++) {
+                if (codes[i] >= 0x80) {
+                    refused.append(refused.length() == 0 ? "refused: " : ", ").append(requested.get(i).topicName())
+                            .append(codes[i] == NOT_AUTHORIZED ? " (not authorized)" : " (invalid filter)");
+                }
+            }
+            props = reasonProperties(refused.length() == 0 ? null : refused.toString());
+        }
         write(new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
                 new MqttMessageIdAndPropertiesVariableHeader(header.messageId(), props), new MqttSubAckPayload(codes)));
         for (Subscription sub : sendRetained) {
@@ -716,11 +759,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (v5 && state == State.CONNECTED) {
             MqttProperties props = reasonProperties(reason);
-            MqttMessage packet = new MqttMessage(fixed(MqttMessageType.DISCONNECT, MqttQoS.AT_MOST_ONCE),
-                    new MqttReasonCodeAndPropertiesVariableHeader((byte) reasonCode, props));
-            channel.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+            // A client that timed out or was replaced has nothing more to say: close without waiting for it.
+            boolean linger = reasonCode != KEEP_ALIVE_TIMEOUT && reasonCode != SESSION_TAKEN_OVER;
+            sendAndClose(new MqttMessage(fixed(MqttMessageType.DISCONNECT, MqttQoS.AT_MOST_ONCE),
+                    new MqttReasonCodeAndPropertiesVariableHeader((byte) reasonCode, props)), linger);
         } else {
-            channel.close();
+            close();
         }
     }
 
@@ -807,6 +851,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return Math.min(clientReceiveMaximum, mqttConfig.limits().maxInflight());
     }
 
+    /** The broker is stopping: 5.0 clients hear why (0x8B) before the socket closes. */
+    void shutdown() {
+        channel.eventLoop().execute(() -> {
+            if (state == State.CONNECTED && v5) {
+                sendAndClose(new MqttMessage(fixed(MqttMessageType.DISCONNECT, MqttQoS.AT_MOST_ONCE),
+                        new MqttReasonCodeAndPropertiesVariableHeader((byte) SERVER_SHUTTING_DOWN,
+                                reasonProperties("server shutting down"))), false);
+            } else {
+                close();
+            }
+        });
+    }
+
     @Override
     public void takeOver() {
         takenOver = true;
@@ -823,25 +880,30 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return clientId;
     }
 
-    /**
-     * Writes without flushing; one flush per event-loop turn covers every packet written meanwhile. Other threads hand
-     * the write to the event loop: written from outside, a packet can queue behind a flush task already scheduled and
-     * then wait unflushed until some later write.
-     */
+    /** Queues a packet; one flush per event-loop turn covers every packet queued meanwhile. */
     private void write(MqttMessage message) {
-        if (!channel.eventLoop().inEventLoop()) {
-            channel.eventLoop().execute(() -> write(message));
-            return;
-        }
-        channel.write(message, channel.voidPromise());
-        if (flushPending.compareAndSet(false, true)) {
-            channel.eventLoop().execute(flushTask);
+        outbound.add(message);
+        if (drainScheduled.compareAndSet(false, true)) {
+            channel.eventLoop().execute(drainTask);
         }
     }
 
-    private void flushNow() {
-        flushPending.set(false);
-        channel.flush();
+    private void drainOutbound() {
+        // Cleared before polling: a packet queued after the last poll schedules a new drain.
+        drainScheduled.set(false);
+        MqttMessage next;
+        boolean wrote = false;
+        while ((next = outbound.poll()) != null) {
+            if (channel.isActive()) {
+                channel.write(next, channel.voidPromise());
+                wrote = true;
+            } else {
+                ReferenceCountUtil.release(next);
+            }
+        }
+        if (wrote) {
+            channel.flush();
+        }
     }
 
     // ---- views for the admin API ------------------------------------------------------------------------------

@@ -72,6 +72,13 @@ public class MqttServer {
         for (Channel listener : listeners) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        for (Channel client : clients) {
+            MqttConnection connection = client.pipeline().get(MqttConnection.class);
+            if (connection != null) {
+                connection.shutdown();
+            }
+        }
+        clients.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 

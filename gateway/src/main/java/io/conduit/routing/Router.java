@@ -39,8 +39,8 @@ public class Router {
         return tree.subscribe(subscriber, subscription);
     }
 
-    public boolean unsubscribe(Subscription subscription) {
-        return tree.unsubscribe(subscription.clientId(), subscription.filter(), subscription.shareGroup());
+    public boolean unsubscribe(Subscriber owner, Subscription subscription) {
+        return tree.unsubscribe(owner, subscription);
     }
 
     public List<Message> retained(String filter) {

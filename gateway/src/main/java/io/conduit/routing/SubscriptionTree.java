@@ -44,7 +44,19 @@ public final class SubscriptionTree {
     }
 
     /** Removes a subscription by client id, filter and share group; returns whether it existed. */
-    public synchronized boolean unsubscribe(String clientId, String filter, String shareGroup) {
+    public boolean unsubscribe(String clientId, String filter, String shareGroup) {
+        return unsubscribe(null, clientId, filter, shareGroup);
+    }
+
+    /**
+     * Removes a subscription only if it still belongs to {@code owner}: a session that ends must not remove the
+     * subscription a newer session of the same client id made meanwhile.
+     */
+    public boolean unsubscribe(Subscriber owner, Subscription subscription) {
+        return unsubscribe(owner, subscription.clientId(), subscription.filter(), subscription.shareGroup());
+    }
+
+    private synchronized boolean unsubscribe(Subscriber owner, String clientId, String filter, String shareGroup) {
         Node node = root;
         for (String level : Topics.levels(filter)) {
             node = node.children == null ? null : node.children.get(level);
@@ -54,10 +66,10 @@ public final class SubscriptionTree {
         }
         boolean removed;
         if (shareGroup == null) {
-            removed = node.direct != null && node.direct.remove(clientId) != null;
+            removed = node.direct != null && remove(node.direct, clientId, owner);
         } else {
             SharedGroup group = node.shared == null ? null : node.shared.get(shareGroup);
-            removed = group != null && group.members.remove(clientId) != null;
+            removed = group != null && remove(group.members, clientId, owner);
             if (group != null && group.members.isEmpty()) {
                 node.shared.remove(shareGroup);
             }
@@ -67,6 +79,14 @@ public final class SubscriptionTree {
             prune(node);
         }
         return removed;
+    }
+
+    private static boolean remove(Map<String, Entry> entries, String clientId, Subscriber owner) {
+        if (owner == null) {
+            return entries.remove(clientId) != null;
+        }
+        Entry entry = entries.get(clientId);
+        return entry != null && entry.subscriber == owner && entries.remove(clientId, entry);
     }
 
     public int size() {

@@ -121,7 +121,7 @@ public class SessionRegistry {
             router.publish(will);
         }
         for (Subscription s : session.end()) {
-            router.unsubscribe(s);
+            router.unsubscribe(session, s);
         }
     }
 
@@ -133,7 +133,7 @@ public class SessionRegistry {
 
     public boolean unsubscribe(Session session, String key) {
         Subscription removed = session.subscriptions().remove(key);
-        return removed != null && router.unsubscribe(removed);
+        return removed != null && router.unsubscribe(session, removed);
     }
 
     public Session get(String clientId) {
