@@ -14,8 +14,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
-
 import static io.conduit.testing.ChallengeAuthenticator.ANSWER;
 import static io.conduit.testing.ChallengeAuthenticator.CHALLENGE;
 import static io.conduit.testing.ChallengeAuthenticator.HELLO;
@@ -41,8 +39,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 class EnhancedAuthTest {
-
-    private static final Duration WAIT = Duration.ofSeconds(5);
 
     @Inject
     MqttServer server;
@@ -71,7 +67,6 @@ class EnhancedAuthTest {
             c.send(auth(0x18, METHOD, utf8("5")));
             int code = returnCode(c.expect(MqttMessageType.CONNACK));
             assertTrue(code == 0x87 || code == 0x86, "not authorized / bad credentials, got " + code);
-            assertTrue(c.awaitClosed(WAIT));
         }
     }
 
@@ -79,7 +74,6 @@ class EnhancedAuthTest {
     void unknownMethodIsRefused() throws Exception {
         try (RawMqttClient c = start("eauth-unknown", "no-such-method")) {
             assertEquals(0x8C, returnCode(c.expect(MqttMessageType.CONNACK)), "bad authentication method");
-            assertTrue(c.awaitClosed(WAIT));
         }
     }
 

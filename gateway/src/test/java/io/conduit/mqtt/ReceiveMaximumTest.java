@@ -16,6 +16,7 @@ import static io.conduit.testing.V5Packets.property;
 import static io.conduit.testing.V5Packets.props;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * MQTT 5.0 section 4.9: flow control with Receive Maximum, in both directions. The test profile's max-inflight=10 is
@@ -71,6 +72,7 @@ class ReceiveMaximumTest {
             }
             pub.publish("recvmax/broker/t", "q11", 2, false, 11, null);
             expectDisconnect(pub, 0x93);
+            assertTrue(pub.awaitClosed(Duration.ofSeconds(5)), "closed after DISCONNECT");
         }
     }
 
