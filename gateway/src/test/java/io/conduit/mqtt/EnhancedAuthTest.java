@@ -109,6 +109,17 @@ class EnhancedAuthTest {
     }
 
     @Test
+    void reauthenticationWithAnotherMethodIsAProtocolError() throws Exception {
+        try (RawMqttClient c = start("eauth-reauth-other", METHOD)) {
+            answerChallenge(c);
+            assertEquals(0x00, returnCode(c.expect(MqttMessageType.CONNACK)));
+
+            c.send(auth(0x19, "another-method", utf8(HELLO)));
+            expectDisconnect(c, 0x82);
+        }
+    }
+
+    @Test
     void authWithoutEnhancedAuthenticationIsAProtocolError() throws Exception {
         try (RawMqttClient c = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "eauth-none", true,
                 null)) {

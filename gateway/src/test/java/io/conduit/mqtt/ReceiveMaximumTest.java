@@ -63,6 +63,27 @@ class ReceiveMaximumTest {
     }
 
     @Test
+    void qos2MessageHoldsItsSlotUntilPubcomp() throws Exception {
+        try (RawMqttClient sub = raw("recvmax-qos2-sub", 1); RawMqttClient pub = raw("recvmax-qos2-pub", 0)) {
+            sub.subscribe(1, "recvmax/qos2/t", 2);
+            for (int i = 0; i < 2; i++) {
+                pub.publish("recvmax/qos2/t", "m" + i, 2, false, i + 1, null);
+                pub.expect(MqttMessageType.PUBREC);
+                pub.ack(MqttMessageType.PUBREL, i + 1);
+                pub.expect(MqttMessageType.PUBCOMP);
+            }
+
+            MqttPublishMessage m0 = expectPublish(sub, "m0");
+            sub.ack(MqttMessageType.PUBREC, m0.variableHeader().packetId());
+            sub.expect(MqttMessageType.PUBREL);
+            // PUBREC does not end the exchange: the window stays full until PUBCOMP.
+            sub.expectNothing(QUIET);
+            sub.ack(MqttMessageType.PUBCOMP, m0.variableHeader().packetId());
+            expectPublish(sub, "m1");
+        }
+    }
+
+    @Test
     void clientExceedingTheBrokersReceiveMaximumIsDisconnected() throws Exception {
         try (RawMqttClient pub = raw("recvmax-broker-pub", 0)) {
             // QoS 2 exchanges stay open until PUBREL, which this client never sends.

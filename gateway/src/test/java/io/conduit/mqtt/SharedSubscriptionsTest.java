@@ -10,6 +10,7 @@ import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
 import io.netty.handler.codec.mqtt.MqttSubscriptionOption;
+import io.netty.handler.codec.mqtt.MqttUnsubAckMessage;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -134,6 +135,25 @@ class SharedSubscriptionsTest {
         } finally {
             v3.disconnect();
             v3.close();
+        }
+    }
+
+    @Test
+    void unsubscribedMemberLeavesTheGroup() throws Exception {
+        try (RawMqttClient stays = raw("shared-leave-stays");
+             RawMqttClient leaves = raw("shared-leave-leaves");
+             RawMqttClient pub = raw("shared-leave-pub")) {
+            stays.subscribe(1, "$share/leave/shared/leave/t", 1);
+            leaves.subscribe(1, "$share/leave/shared/leave/t", 1);
+            leaves.send(MqttMessageBuilders.unsubscribe().messageId(2)
+                    .addTopicFilter("$share/leave/shared/leave/t").build());
+            MqttUnsubAckMessage ack = leaves.expect(MqttMessageType.UNSUBACK);
+            assertEquals(List.of((short) 0x00), ack.payload().unsubscribeReasonCodes());
+
+            List<String> sent = publishTen(pub, "shared/leave/t");
+
+            assertEquals(sent, drain(stays));
+            assertEquals(List.of(), drain(leaves));
         }
     }
 

@@ -60,6 +60,18 @@ class SubscriptionIdentifierTest {
     }
 
     @Test
+    void subscribingAgainReplacesTheIdentifier() throws Exception {
+        try (RawMqttClient sub = raw("subid-replace-sub"); RawMqttClient pub = raw("subid-replace-pub")) {
+            subscribe(sub, 1, "subid/replace/t", 1);
+            subscribe(sub, 2, "subid/replace/t", 5);
+
+            pub.publish("subid/replace/t", "x", 0, false, 0, null);
+            assertEquals(List.of(5), properties(sub.expect(MqttMessageType.PUBLISH), SUBSCRIPTION_IDENTIFIER));
+            sub.expectNothing(QUIET);
+        }
+    }
+
+    @Test
     void retainedMessageSentOnSubscribeCarriesTheIdentifier() throws Exception {
         try (RawMqttClient sub = raw("subid-retained-sub"); RawMqttClient pub = raw("subid-retained-pub")) {
             pub.publish("subid/retained/t", "kept", 1, true, 1, null);

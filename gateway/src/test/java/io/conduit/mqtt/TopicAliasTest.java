@@ -16,6 +16,7 @@ import static io.conduit.testing.V5Packets.expectDisconnect;
 import static io.conduit.testing.V5Packets.intProp;
 import static io.conduit.testing.V5Packets.property;
 import static io.conduit.testing.V5Packets.props;
+import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.TOPIC_ALIAS;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.TOPIC_ALIAS_MAXIMUM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -76,6 +77,23 @@ class TopicAliasTest {
         try (RawMqttClient pub = raw("alias-unknown", 0)) {
             pub.publish("", "x", 0, false, 0, props(intProp(TOPIC_ALIAS, 3)));
             expectDisconnect(pub, 0x82);
+        }
+    }
+
+    @Test
+    void aliasesDoNotOutliveTheConnection() throws Exception {
+        try (RawMqttClient first = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "alias-reconnect", false,
+                props(intProp(SESSION_EXPIRY_INTERVAL, 60)))) {
+            first.publish("alias/reconnect/t", "x", 1, false, 1, props(intProp(TOPIC_ALIAS, 1)));
+            first.expect(MqttMessageType.PUBACK);
+            first.disconnect();
+        }
+        // Same client, same session, new connection: the alias mapping started over.
+        try (RawMqttClient second = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "alias-reconnect",
+                false, null)) {
+            assertTrue(second.connAck().variableHeader().isSessionPresent());
+            second.publish("", "y", 1, false, 2, props(intProp(TOPIC_ALIAS, 1)));
+            expectDisconnect(second, 0x82);
         }
     }
 
