@@ -387,11 +387,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             protocolError("AUTH with a different authentication method");
             return;
         }
-        if (state == State.CONNECTED) {
-            if (reason != RE_AUTHENTICATE || authExchange != null) {
-                protocolError("unexpected AUTH reason code");
-                return;
-            }
+        // Re-authentication opens with 0x19; 0x18 answers a challenge, at CONNECT and in re-authentication alike.
+        if (state == State.CONNECTED && reason == RE_AUTHENTICATE && authExchange == null) {
             authExchange = broker.enhancedAuthenticator(authMethod).begin(new ConnectRequest(clientId, username,
                     null, protocolLevel, channel.remoteAddress(), authMethod, bytesProperty(props, AUTHENTICATION_DATA)));
         } else if (reason != CONTINUE_AUTHENTICATION || authExchange == null) {
