@@ -277,13 +277,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         v5 = protocolLevel == 5;
         MqttProperties props = header.properties();
 
-        if (broker.metrics().clientsConnected.get() >= mqttConfig.limits().maxConnections()) {
+        cleanStart = header.isCleanSession();
+        clientId = payload.clientIdentifier();
+        if (broker.metrics().clientsConnected.get() >= mqttConfig.limits().maxConnections() && !reconnecting()) {
             connackAndClose(QUOTA_EXCEEDED, "connection limit reached");
             return;
         }
-
-        cleanStart = header.isCleanSession();
-        clientId = payload.clientIdentifier();
         if (clientId.isEmpty()) {
             if (!v5 && !cleanStart) {
                 // MQTT 3.1.1 section 3.1.3.1: a zero-byte client id needs clean session.
@@ -372,6 +371,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                         accept(null);
                     }
                 }));
+    }
+
+    /** A client replacing its own live connection frees the slot it takes, so the connection limit lets it in. */
+    private boolean reconnecting() {
+        Session existing = clientId.isEmpty() ? null : broker.sessions().get(clientId);
+        return existing != null && existing.isOnline();
     }
 
     /** AUTH packets: the continuation of CONNECT's exchange, or a 5.0 re-authentication on a live connection. */

@@ -57,6 +57,8 @@ public final class Session implements Subscriber {
     private int inStore;
     private long highestSeqOnHeap;
     private boolean paging;
+    /** In-flight messages of a resumed session not resent yet: the client's new Receive Maximum had no room. */
+    private int awaitingResend;
     private ScheduledFuture<?> expiryTask;
     private ScheduledFuture<?> willTask;
     private Message pendingWill;
@@ -186,8 +188,15 @@ public final class Session implements Subscriber {
         if (!ready) {
             return;
         }
+        int quota = connection.sendQuota();
+        if (awaitingResend > 0) {
+            resendWaiting(quota);
+            if (awaitingResend > 0) {
+                return;
+            }
+        }
         long now = System.nanoTime();
-        while (!queue.isEmpty() && inflight.size() < connection.sendQuota()) {
+        while (!queue.isEmpty() && inflight.size() < quota) {
             Outgoing next = queue.poll();
             if (next.message.isExpired(now)) {
                 metrics.messagesDropped.increment();
@@ -198,6 +207,24 @@ public final class Session implements Subscriber {
         }
         if (inStore > 0 && !paging && queue.size() < memoryWindow / 2) {
             pageIn();
+        }
+    }
+
+    private void resendWaiting(int quota) {
+        int onWire = inflight.size() - awaitingResend;
+        for (Iterator<Outgoing> it = inflight.values().iterator(); it.hasNext() && onWire < quota; ) {
+            Outgoing out = it.next();
+            if (!out.awaitingResend) {
+                continue;
+            }
+            out.awaitingResend = false;
+            awaitingResend--;
+            if (connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId, true)) {
+                onWire++;
+            } else {
+                it.remove();
+                forget(out);
+            }
         }
     }
 
@@ -257,12 +284,23 @@ public final class Session implements Subscriber {
             return;
         }
         ready = true;
+        int quota = connection.sendQuota();
+        int onWire = 0;
+        awaitingResend = 0;
         for (Iterator<Outgoing> it = inflight.values().iterator(); it.hasNext(); ) {
             Outgoing out = it.next();
+            out.awaitingResend = false;
             if (out.released) {
                 connection.sendPubrel(out.packetId);
-            } else if (!connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId,
+                onWire++;
+            } else if (onWire >= quota) {
+                // The client may have reconnected with a smaller Receive Maximum: the rest go out as acks free room.
+                out.awaitingResend = true;
+                awaitingResend++;
+            } else if (connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId,
                     true)) {
+                onWire++;
+            } else {
                 it.remove();
                 forget(out);
             }
@@ -373,6 +411,7 @@ public final class Session implements Subscriber {
         inflight.clear();
         inboundQos2.clear();
         inStore = 0;
+        awaitingResend = 0;
         List<Subscription> subs = new ArrayList<>(subscriptions.values());
         subscriptions.clear();
         return subs;
@@ -413,6 +452,7 @@ public final class Session implements Subscriber {
         final int[] subscriptionIds;
         int packetId;
         boolean released;
+        boolean awaitingResend;
 
         Outgoing(long seq, Message message, int qos, boolean retain, int[] subscriptionIds) {
             this.seq = seq;

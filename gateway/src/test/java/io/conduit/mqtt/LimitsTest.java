@@ -85,6 +85,18 @@ class LimitsTest {
     }
 
     @Test
+    void aClientTakingOverItsOwnSessionIsNotCountedTwice() throws Exception {
+        try (RawMqttClient c1 = raw("limits-takeover-1");
+             RawMqttClient c2 = raw("limits-takeover-2");
+             RawMqttClient c3 = raw("limits-takeover-3");
+             // The broker is full, but this replaces limits-takeover-3's own connection.
+             RawMqttClient again = raw("limits-takeover-3")) {
+            assertTrue(again.isOpen());
+            V5Packets.expectDisconnect(c3, 0x8E);
+        }
+    }
+
+    @Test
     void socketThatNeverSendsConnectIsClosed() throws Exception {
         try (RawMqttClient silent = RawMqttClient.open(port())) {
             assertTrue(silent.awaitClosed(WAIT), "closed after the 1 s connect timeout");

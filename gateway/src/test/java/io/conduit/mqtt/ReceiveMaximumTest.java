@@ -2,6 +2,7 @@ package io.conduit.mqtt;
 
 import io.conduit.testing.RawMqttClient;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.quarkus.test.junit.QuarkusTest;
@@ -15,6 +16,7 @@ import static io.conduit.testing.V5Packets.intProp;
 import static io.conduit.testing.V5Packets.property;
 import static io.conduit.testing.V5Packets.props;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.RECEIVE_MAXIMUM;
+import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.SESSION_EXPIRY_INTERVAL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,6 +82,41 @@ class ReceiveMaximumTest {
             sub.expectNothing(QUIET);
             sub.ack(MqttMessageType.PUBCOMP, m0.variableHeader().packetId());
             expectPublish(sub, "m1");
+        }
+    }
+
+    @Test
+    void resumedSessionResendsNoMoreThanTheNewReceiveMaximum() throws Exception {
+        MqttProperties persistent = props(intProp(SESSION_EXPIRY_INTERVAL, 60));
+        RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "recvmax-resume-sub", true,
+                persistent);
+        sub.subscribe(1, "recvmax/resume/t", 1);
+        try (RawMqttClient pub = raw("recvmax-resume-pub", 0)) {
+            for (int i = 0; i < 4; i++) {
+                pub.publish("recvmax/resume/t", "m" + i, 1, false, i + 1, null);
+                pub.expect(MqttMessageType.PUBACK);
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            expectPublish(sub, "m" + i);
+        }
+        // Four in flight, none acknowledged; the client comes back able to take only two at a time.
+        sub.kill();
+        try (RawMqttClient back = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "recvmax-resume-sub",
+                false, props(intProp(SESSION_EXPIRY_INTERVAL, 60), intProp(RECEIVE_MAXIMUM, 2)))) {
+            MqttPublishMessage r0 = expectPublish(back, "m0");
+            MqttPublishMessage r1 = expectPublish(back, "m1");
+            assertTrue(r0.fixedHeader().isDup() && r1.fixedHeader().isDup(), "resent with DUP");
+            back.expectNothing(QUIET);
+
+            back.ack(MqttMessageType.PUBACK, r0.variableHeader().packetId());
+            MqttPublishMessage r2 = expectPublish(back, "m2");
+            assertTrue(r2.fixedHeader().isDup());
+            back.expectNothing(QUIET);
+            back.ack(MqttMessageType.PUBACK, r1.variableHeader().packetId());
+            back.ack(MqttMessageType.PUBACK, r2.variableHeader().packetId());
+            back.ack(MqttMessageType.PUBACK, expectPublish(back, "m3").variableHeader().packetId());
+            back.disconnect(0, props(intProp(SESSION_EXPIRY_INTERVAL, 0)));
         }
     }
 
