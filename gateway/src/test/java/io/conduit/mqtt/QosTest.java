@@ -1,13 +1,17 @@
 package io.conduit.mqtt;
 
 import io.conduit.config.ConduitConfig;
+import io.conduit.routing.Message;
+import io.conduit.routing.Router;
 import io.conduit.session.SessionRegistry;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.Wire;
 import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -54,6 +58,9 @@ class QosTest {
 
     @Inject
     ConduitConfig config;
+
+    @Inject
+    Router router;
 
     private static String tag(MqttVersion v) {
         return switch (v) {
@@ -255,6 +262,49 @@ class QosTest {
             List<MqttPublishMessage> got = Wire.publishesUntilPingResp(sub);
             assertEquals(1, got.size(), "one copy per client: " + Wire.describe(got));
             assertEquals(2, got.get(0).fixedHeader().qosLevel().value());
+        }
+    }
+
+    @Test
+    void messageRoutedWhileTheSubscriberConnectionIsBusyIsFlushedWithoutFurtherTraffic() throws Exception {
+        // Thousands of retained messages keep the subscriber's event loop writing while another loop routes to it;
+        // a flush scheduled among those writes once left the routed message unsent until the client spoke again.
+        int retained = 2000;
+        for (int i = 0; i < retained; i++) {
+            router.publish(Message.of("qos/busy/ret/" + i, "r" + i, 0, true));
+        }
+        try (RawMqttClient sub = connect(MqttVersion.MQTT_3_1_1, "qbusy-sub");
+             RawMqttClient pub = connect(MqttVersion.MQTT_3_1_1, "qbusy-pub")) {
+            Wire.subscribe(sub, 1, 1, "qos/busy/live");
+            for (int round = 0; round < 3; round++) {
+                Wire.ping(sub);
+                sub.send(MqttMessageBuilders.subscribe().messageId(2)
+                        .addSubscription(MqttQoS.AT_MOST_ONCE, "qos/busy/ret/#").build());
+                pub.publish("qos/busy/live", "live" + round, 1, false, round + 1, null);
+                pub.expect(PUBACK);
+                boolean live = false;
+                boolean pingresp = false;
+                boolean suback = false;
+                while (!(live && pingresp && suback)) {
+                    MqttMessage m = sub.poll(Duration.ofSeconds(5));
+                    if (m == null) {
+                        throw new AssertionError("round " + round + ": live=" + live + " PINGRESP=" + pingresp
+                                + " SUBACK=" + suback + " after 5 s of silence");
+                    }
+                    MqttMessageType type = m.fixedHeader().messageType();
+                    pingresp |= type == MqttMessageType.PINGRESP;
+                    suback |= type == MqttMessageType.SUBACK;
+                    if (m instanceof MqttPublishMessage p && Wire.topic(p).equals("qos/busy/live")) {
+                        live = true;
+                        sub.ack(PUBACK, Wire.packetId(p));
+                    }
+                }
+                Wire.untilPingResp(sub);
+            }
+        } finally {
+            for (int i = 0; i < retained; i++) {
+                router.publish(Message.of("qos/busy/ret/" + i, new byte[0], 0, true));
+            }
         }
     }
 
