@@ -24,10 +24,11 @@ import java.util.stream.Collectors;
 /**
  * Packet builders and synchronisation points for {@link RawMqttClient} tests.
  *
- * <p>The broker answers a client's packets in order on the client's event loop, and routes a PUBLISH before it
- * acknowledges it. So once a publisher has its PUBACK (or PINGRESP), every copy of its message has been handed to the
- * subscribers' connections; a PINGREQ from a subscriber then acts as a barrier: whatever the broker wanted to send it
- * arrives before the PINGRESP. Tests use that instead of sleeping to prove that something was <em>not</em> sent.
+ * <p>The broker routes a PUBLISH before it acknowledges it, and each connection puts its outgoing packets on the
+ * wire in the order they were produced, whichever thread produced them. So once a publisher has its PUBACK, every
+ * copy of its message is queued on the subscribers' connections, and a PINGREQ from a subscriber acts as a barrier:
+ * whatever the broker meant to send it arrives before the PINGRESP. Tests use that, not sleeps, to prove that
+ * something was <em>not</em> sent.
  */
 public final class Wire {
 
