@@ -127,6 +127,7 @@ public class MqttServer {
         pipeline.addLast("bytes", new ByteCounter(broker.metrics()));
         pipeline.addLast(MqttConnection.IDLE_HANDLER,
                 new IdleStateHandler(config.mqtt().connectTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        pipeline.addLast("framer", new MqttFrameDecoder(limits.maxPacketSize()));
         pipeline.addLast("decoder", new MqttDecoder(limits.maxPacketSize(), limits.maxClientIdLength()));
         pipeline.addLast("encoder", MqttEncoder.INSTANCE);
         pipeline.addLast("mqtt", new MqttConnection(broker));

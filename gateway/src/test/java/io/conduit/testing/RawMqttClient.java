@@ -1,5 +1,6 @@
 package io.conduit.testing;
 
+import io.conduit.mqtt.MqttFrameDecoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -53,7 +54,8 @@ public final class RawMqttClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new MqttDecoder(16 * 1024 * 1024), MqttEncoder.INSTANCE,
+                        ch.pipeline().addLast(new MqttFrameDecoder(16 * 1024 * 1024),
+                                new MqttDecoder(16 * 1024 * 1024), MqttEncoder.INSTANCE,
                                 new SimpleChannelInboundHandler<MqttMessage>() {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, MqttMessage msg) {
