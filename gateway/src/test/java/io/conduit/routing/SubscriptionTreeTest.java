@@ -237,7 +237,9 @@ class SubscriptionTreeTest {
         }
 
         @Override
-        public void deliver(Message message, int qos, boolean retain, int[] subscriptionIds) {
+        public java.util.concurrent.CompletionStage<Void> deliver(Message message, int qos, boolean retain,
+                                                                  int[] subscriptionIds) {
+            return null;
         }
 
         // Identity, not value, equality: two sessions of one client id are different subscribers.
