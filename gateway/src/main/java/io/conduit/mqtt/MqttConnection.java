@@ -757,7 +757,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
             for (Message retained : broker.router().retained(sub.filter())) {
                 // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
-                session.deliver(retained, Math.min(retained.qos(), sub.qos()), true, ids);
+                session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
             }
         }
     }

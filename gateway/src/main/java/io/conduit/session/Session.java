@@ -123,8 +123,21 @@ public final class Session implements Subscriber {
 
     @Override
     public synchronized CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds) {
+        return deliver(message, qos, retain, subscriptionIds, false);
+    }
+
+    /**
+     * Sends the retained messages a new subscription asked for. Unlike live traffic, QoS 0 ones are not dropped when
+     * the socket is busy: the subscriber asked for exactly this burst, and its size is bounded by the retained store.
+     */
+    public synchronized void deliverRetained(Message message, int qos, int[] subscriptionIds) {
+        deliver(message, qos, true, subscriptionIds, true);
+    }
+
+    private CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds,
+                                          boolean evenIfBusy) {
         if (qos == 0) {
-            if (ready && connection.writable()) {
+            if (ready && (evenIfBusy || connection.writable())) {
                 connection.sendPublish(message, 0, retain, subscriptionIds, 0, false);
             } else {
                 metrics.messagesDropped.increment();

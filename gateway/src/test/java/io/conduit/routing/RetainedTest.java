@@ -146,6 +146,22 @@ class RetainedTest {
         }
     }
 
+    @Test
+    void aBurstOfRetainedQos0MessagesIsDeliveredWhole() throws Exception {
+        // Far more than one socket buffer: live QoS 0 to a busy socket is dropped, a requested retained burst is not.
+        int count = 3000;
+        String payload = "x".repeat(500);
+        for (int i = 0; i < count; i++) {
+            String topic = "ret/burst/" + i;
+            retainedTopics.add(topic);
+            store.put(Message.of(topic, payload, 0, true));
+        }
+        try (RawMqttClient sub = connect(MqttVersion.MQTT_3_1_1, "ret-burst")) {
+            Wire.subscribe(sub, 1, 0, "ret/burst/#");
+            assertEquals(count, received(Wire.publishesUntilPingResp(sub), true).size());
+        }
+    }
+
     private static MqttSubscriptionOption option(RetainedHandlingPolicy handling, boolean retainAsPublished) {
         return new MqttSubscriptionOption(MqttQoS.AT_LEAST_ONCE, false, retainAsPublished, handling);
     }
