@@ -164,33 +164,29 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public void released(String clientId, long seq) {
-        writer.submit(BatchWriter.Write.of(RELEASED, ps -> {
-            ps.setString(1, clientId);
-            ps.setLong(2, seq);
-        }));
+        byClient(RELEASED, clientId, seq);
     }
 
     @Override
     public void remove(String clientId, long seq) {
-        writer.submit(BatchWriter.Write.of(REMOVE, ps -> {
-            ps.setString(1, clientId);
-            ps.setLong(2, seq);
-        }));
+        byClient(REMOVE, clientId, seq);
     }
 
     @Override
     public CompletionStage<Void> receivedQos2(String clientId, int packetId) {
-        return writer.submit(BatchWriter.Write.of(QOS2_IN, ps -> {
-            ps.setString(1, clientId);
-            ps.setInt(2, packetId);
-        }));
+        return byClient(QOS2_IN, clientId, packetId);
     }
 
     @Override
     public void releasedQos2(String clientId, int packetId) {
-        writer.submit(BatchWriter.Write.of(QOS2_OUT, ps -> {
+        byClient(QOS2_OUT, clientId, packetId);
+    }
+
+    /** A write whose parameters are the client id and one number (a sequence number or a packet id). */
+    private CompletionStage<Void> byClient(String sql, String clientId, long key) {
+        return writer.submit(BatchWriter.Write.of(sql, ps -> {
             ps.setString(1, clientId);
-            ps.setInt(2, packetId);
+            ps.setLong(2, key);
         }));
     }
 

@@ -1,5 +1,7 @@
 package io.conduit.mqtt;
 
+import io.conduit.testing.MessageListener5;
+
 import io.conduit.config.ConduitConfig;
 import io.conduit.routing.Message;
 import io.conduit.routing.Router;
@@ -15,13 +17,9 @@ import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -314,7 +312,8 @@ class QosTest {
         MqttClient sub = new MqttClient(uri, "qpaho5-sub", new MemoryPersistence());
         MqttClient pub = new MqttClient(uri, "qpaho5-pub", new MemoryPersistence());
         BlockingQueue<String> got = new LinkedBlockingQueue<>();
-        sub.setCallback(new Callback5(got));
+        sub.setCallback((MessageListener5) (topic, m) -> got.add(topic + "=" + new String(m.getPayload(),
+                StandardCharsets.UTF_8) + "@" + m.getQos()));
         MqttConnectionOptions options = new MqttConnectionOptions();
         options.setCleanStart(true);
         sub.connect(options);
@@ -330,34 +329,6 @@ class QosTest {
             sub.disconnect();
             pub.close();
             sub.close();
-        }
-    }
-
-    /** Records topic=payload@qos for each message. */
-    record Callback5(BlockingQueue<String> got) implements MqttCallback {
-        @Override
-        public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage m) {
-            got.add(topic + "=" + new String(m.getPayload(), StandardCharsets.UTF_8) + "@" + m.getQos());
-        }
-
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException e) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverUri) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties props) {
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.conduit.session;
 
+import io.conduit.testing.MessageListener5;
+
 import io.conduit.config.ConduitConfig;
 import io.conduit.metrics.BrokerMetrics;
 import io.conduit.mqtt.MqttServer;
@@ -15,10 +17,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -406,7 +405,7 @@ class SessionTest {
         }
     }
 
-    private static final class Paho5 implements PahoClient, org.eclipse.paho.mqttv5.client.MqttCallback {
+    private static final class Paho5 implements PahoClient, MessageListener5 {
         private final org.eclipse.paho.mqttv5.client.MqttClient client;
         private final BlockingQueue<String> got = new LinkedBlockingQueue<>();
 
@@ -447,24 +446,9 @@ class SessionTest {
             got.add(topic + "=" + new String(m.getPayload(), StandardCharsets.UTF_8) + "@" + m.getQos());
         }
 
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
 
-        @Override
-        public void mqttErrorOccurred(MqttException e) {
-        }
 
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
 
-        @Override
-        public void connectComplete(boolean reconnect, String serverUri) {
-        }
 
-        @Override
-        public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties p) {
-        }
     }
 }

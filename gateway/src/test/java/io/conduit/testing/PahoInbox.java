@@ -1,14 +1,10 @@
 package io.conduit.testing;
 
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -24,7 +20,7 @@ import java.util.function.Consumer;
  * rather than per-subscription listeners, since Paho matches listeners by filter and a {@code $share/...} filter
  * never matches the topic it delivers.
  */
-public final class PahoInbox implements MqttCallback, AutoCloseable {
+public final class PahoInbox implements MessageListener5, AutoCloseable {
 
     public record Received(String topic, MqttMessage message) {
         public String payload() {
@@ -80,25 +76,10 @@ public final class PahoInbox implements MqttCallback, AutoCloseable {
         queue.add(r);
     }
 
-    @Override
-    public void disconnected(MqttDisconnectResponse response) {
-    }
 
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {
-    }
 
-    @Override
-    public void deliveryComplete(IMqttToken token) {
-    }
 
-    @Override
-    public void connectComplete(boolean reconnect, String serverURI) {
-    }
 
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {
-    }
 
     @Override
     public void close() throws MqttException {
