@@ -2,8 +2,10 @@ package io.conduit.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,6 +24,12 @@ public interface ConduitConfig {
     Sys sys();
 
     Persistence persistence();
+
+    Plugins plugins();
+
+    /** Each plugin's settings, {@code conduit.plugin.<id>.<key>=value}, over the defaults in its descriptor. */
+    @WithName("plugin")
+    Map<String, Map<String, String>> pluginSettings();
 
     interface Mqtt {
         /** Bind address of every MQTT listener. */
@@ -140,6 +148,31 @@ public interface ConduitConfig {
         /** Outgoing messages of one offline session kept on the heap; the rest wait in the database. */
         @WithDefault("1000")
         int memoryWindow();
+    }
+
+    interface Plugins {
+        /** Where plugin jars (or folders of jars) are loaded from; new and changed jars are picked up while running. */
+        @WithDefault("plugins")
+        String dir();
+
+        /** Watch the directory and load, reload or unload plugins as jars appear, change or go. */
+        @WithDefault("true")
+        boolean watch();
+
+        /** Longest a hook may take before the fallback decision applies. */
+        @WithDefault("2s")
+        Duration callTimeout();
+
+        /**
+         * What a hook that throws or times out decides: {@code deny} refuses the connection, publish or subscription
+         * (safe for security plugins); {@code next} ignores the failing plugin.
+         */
+        @WithDefault("deny")
+        String onFailure();
+
+        /** Threads per plugin for its hook calls; a plugin that blocks them only slows itself. */
+        @WithDefault("4")
+        int threads();
     }
 
     interface Sys {

@@ -4,6 +4,10 @@ import io.conduit.config.ConduitConfig;
 import io.conduit.metrics.BrokerMetrics;
 import io.conduit.persistence.BatchWriter;
 import io.conduit.persistence.StoreProducers;
+import io.conduit.plugin.PluginHooks;
+import io.conduit.api.mqtt.ClientInfo;
+import io.conduit.security.AuthResult;
+import io.conduit.security.ConnectRequest;
 import io.conduit.routing.Router;
 import io.conduit.security.Authenticator;
 import io.conduit.security.Authorizer;
@@ -16,6 +20,8 @@ import jakarta.inject.Inject;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /** The services every connection talks to, gathered once so that a connection holds one reference. */
 @ApplicationScoped
@@ -41,6 +47,12 @@ public class Broker {
 
     @Inject
     StoreProducers stores;
+
+    @Inject
+    PluginHooks plugins;
+
+    @Inject
+    ConnectedClients connectedClients;
 
     private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
     private BatchWriter writer;
@@ -80,6 +92,23 @@ public class Broker {
 
     public Authenticator authenticator() {
         return authenticator;
+    }
+
+    /** Plugins first, in priority order; when none decides, the broker's own authenticator. */
+    public CompletionStage<AuthResult> authenticate(ConnectRequest request, ClientInfo client) {
+        if (!plugins.hasAuthenticators()) {
+            return authenticator.authenticate(request);
+        }
+        return plugins.authenticate(request, client).thenCompose(decided -> decided != null
+                ? CompletableFuture.completedFuture(decided) : authenticator.authenticate(request));
+    }
+
+    public PluginHooks plugins() {
+        return plugins;
+    }
+
+    public ConnectedClients connectedClients() {
+        return connectedClients;
     }
 
     public Authorizer authorizer() {

@@ -1,6 +1,8 @@
 package io.conduit.mqtt;
 
 import io.conduit.config.ConduitConfig;
+import io.conduit.api.hooks.Decision;
+import io.conduit.api.mqtt.ClientInfo;
 import io.conduit.persistence.BatchWriter;
 import io.conduit.routing.Message;
 import io.conduit.routing.Router;
@@ -128,12 +130,27 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private String[] inboundAliases;
     private OutboundAliases outboundAliases;
     private ArrayDeque<MqttMessage> heldWhileConnecting;
+    /**
+     * Inbound work waiting for plugins. While it is not done, newly read packets queue behind it so that a client's
+     * packets are handled in order; reading pauses meanwhile. Event-loop confined.
+     */
+    private CompletableFuture<Void> inboundChain = CompletableFuture.completedFuture(null);
+    /** Set by a handler that handed work to plugins during the current dispatch. */
+    private CompletableFuture<Void> startedAsync;
+    /** Why reading is paused (bits); reading resumes when none is left. */
+    private int readPauses;
+    private int pendingPluginWork;
+    private static final int PAUSE_CONNECT = 1;
+    private static final int PAUSE_DATABASE = 2;
+    private static final int PAUSE_PLUGINS = 4;
+    private ClientInfo info;
     /** The last acknowledgement waiting for durability; later ones queue behind it. Event-loop confined. */
     private CompletableFuture<Void> ackChain = CompletableFuture.completedFuture(null);
     /** Set when the session closes the connection because another one took it over. */
     private volatile boolean takenOver;
     /** The session was opened for this connection, so closing it must be reported to the registry. */
     private boolean accepted;
+    private boolean graceful;
 
     MqttConnection(Broker broker) {
         this.broker = broker;
@@ -158,7 +175,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         if (accepted) {
             broker.metrics().clientsConnected.decrementAndGet();
+            broker.connectedClients().remove(this);
             broker.sessions().closed(session, this, will, willDelay);
+            broker.plugins().disconnected(clientInfo(), graceful);
         }
         state = State.CLOSED;
         super.channelInactive(ctx);
@@ -206,10 +225,66 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             heldWhileConnecting.add(m);
             return;
         }
+        if (!inboundChain.isDone()) {
+            inboundChain = inboundChain.thenComposeAsync(ignored -> dispatchTracked(m), channel.eventLoop());
+            return;
+        }
+        CompletableFuture<Void> started = dispatchTracked(m);
+        if (!started.isDone()) {
+            inboundChain = started;
+        }
+    }
+
+    /** Dispatches and releases a packet; returns the plugin work it started (done when none). */
+    private CompletableFuture<Void> dispatchTracked(MqttMessage m) {
+        startedAsync = null;
         try {
             dispatch(m);
         } finally {
-            ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(m);
+        }
+        CompletableFuture<Void> started = startedAsync;
+        startedAsync = null;
+        return started == null ? CompletableFuture.completedFuture(null) : started;
+    }
+
+    /**
+     * Continues a handler once plugin work completes, on the event loop and in packet order. When the work is
+     * already done (no plugins), continues at once. Reading pauses until all such work is finished.
+     */
+    private <T> void afterPlugins(CompletionStage<T> work, java.util.function.Consumer<T> then) {
+        CompletableFuture<T> f = work.toCompletableFuture();
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            then.accept(f.join());
+            return;
+        }
+        pendingPluginWork++;
+        pauseReading(PAUSE_PLUGINS);
+        startedAsync = f.handleAsync((value, error) -> {
+            try {
+                if (error != null) {
+                    LOG.warnf(error, "client %s: plugin work failed", clientId);
+                } else if (state == State.CONNECTED) {
+                    then.accept(value);
+                }
+            } finally {
+                if (--pendingPluginWork == 0) {
+                    resumeReading(PAUSE_PLUGINS);
+                }
+            }
+            return null;
+        }, channel.eventLoop());
+    }
+
+    private void pauseReading(int reason) {
+        readPauses |= reason;
+        channel.config().setAutoRead(false);
+    }
+
+    private void resumeReading(int reason) {
+        readPauses &= ~reason;
+        if (readPauses == 0) {
+            channel.config().setAutoRead(true);
         }
     }
 
@@ -358,10 +433,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             authStep(request.authenticationData());
             return;
         }
-        channel.config().setAutoRead(false);
-        broker.authenticator().authenticate(request).whenComplete((result, error) -> channel.eventLoop().execute(
+        pauseReading(PAUSE_CONNECT);
+        broker.authenticate(request, clientInfo()).whenComplete((result, error) -> channel.eventLoop().execute(
                 () -> {
-                    channel.config().setAutoRead(true);
+                    resumeReading(PAUSE_CONNECT);
                     if (error != null) {
                         LOG.warnf(error, "client %s: authentication failed with an error", clientId);
                         connackAndClose(UNSPECIFIED_ERROR, "authentication error");
@@ -449,6 +524,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         session = opened.session();
         state = State.CONNECTED;
         accepted = true;
+        broker.connectedClients().add(this);
         broker.metrics().clientsConnected.incrementAndGet();
         broker.metrics().connectionsTotal.increment();
 
@@ -492,6 +568,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         write(new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
                 new MqttConnAckVariableHeader(MqttConnectReturnCode.CONNECTION_ACCEPTED, opened.present(), props)));
         session.resume(this);
+        broker.plugins().connected(clientInfo(), opened.present());
 
         if (heldWhileConnecting != null) {
             ArrayDeque<MqttMessage> held = heldWhileConnecting;
@@ -589,20 +666,45 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
         byte[] payload = ByteBufUtil.getBytes(publish.payload());
         Message message = toMessage(topic, payload, qos, retain, v5 ? props : null);
-        int reason;
-        String reasonString = null;
         if (message.payloadFormat() != null && message.payloadFormat() == 1 && !isUtf8(payload)) {
-            reason = PAYLOAD_FORMAT_INVALID;
-            reasonString = "payload is not valid UTF-8 but the Payload Format Indicator says it is";
-        } else if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
-            reason = NOT_AUTHORIZED;
-            reasonString = "not authorized to publish to " + topic;
-        } else {
-            Router.Routed routed = broker.router().publish(message);
-            reason = routed.subscribers() == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
-            durable = durable == null ? routed.durable() : routed.durable() == null ? durable
-                    : durable.thenCombine(routed.durable(), (a, b) -> null);
+            finishPublish(qos, packetId, PAYLOAD_FORMAT_INVALID,
+                    "payload is not valid UTF-8 but the Payload Format Indicator says it is", durable);
+            return;
         }
+        if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
+            finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic, durable);
+            return;
+        }
+        if (!broker.plugins().hasPublishHooks()) {
+            routeAndAcknowledge(message, qos, packetId, durable);
+            return;
+        }
+        CompletionStage<Void> idDurable = durable;
+        afterPlugins(broker.plugins().admitPublish(clientInfo(), message), admission -> {
+            if (admission.message() == null) {
+                int code = admission.reasonCode() >= 0x80 ? admission.reasonCode() : UNSPECIFIED_ERROR;
+                finishPublish(qos, packetId, code, admission.reason(), idDurable);
+            } else {
+                routeAndAcknowledge(admission.message(), qos, packetId, idDurable);
+            }
+        });
+    }
+
+    private void routeAndAcknowledge(Message message, int qos, int packetId, CompletionStage<Void> durable) {
+        Router.Routed routed = broker.router().publish(message);
+        int reason = routed.subscribers() == 0 ? NO_MATCHING_SUBSCRIBERS : SUCCESS;
+        CompletionStage<Void> stored = durable == null ? routed.durable() : routed.durable() == null ? durable
+                : durable.thenCombine(routed.durable(), (a, b) -> null);
+        finishPublish(qos, packetId, reason, null, stored);
+        BatchWriter writer = broker.writer();
+        if (writer != null && writer.saturated() && (readPauses & PAUSE_DATABASE) == 0) {
+            // The database is behind: stop reading from this publisher until the write queue drains.
+            pauseReading(PAUSE_DATABASE);
+            writer.whenDrained(() -> channel.eventLoop().execute(() -> resumeReading(PAUSE_DATABASE)));
+        }
+    }
+
+    private void finishPublish(int qos, int packetId, int reason, String reasonString, CompletionStage<Void> durable) {
         if (qos == 1) {
             acknowledge(MqttMessageType.PUBACK, packetId, reason, reasonString, durable);
         } else if (qos == 2) {
@@ -611,12 +713,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 session.releaseQos2(packetId);
             }
             acknowledge(MqttMessageType.PUBREC, packetId, reason, reasonString, durable);
-        }
-        BatchWriter writer = broker.writer();
-        if (writer != null && writer.saturated() && channel.config().isAutoRead()) {
-            // The database is behind: stop reading from this publisher until the write queue drains.
-            channel.config().setAutoRead(false);
-            writer.whenDrained(() -> channel.eventLoop().execute(() -> channel.config().setAutoRead(true)));
         }
     }
 
@@ -702,12 +798,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         int maxLevels = mqttConfig.limits().maxTopicLevels();
         int[] codes = new int[requested.size()];
-        List<Subscription> sendRetained = new ArrayList<>();
+        List<Subscription> candidates = new ArrayList<>(requested.size());
         for (int i = 0; i < requested.size(); i++) {
             MqttTopicSubscription t = requested.get(i);
             MqttSubscriptionOption option = t.option();
             String filter = t.topicName();
             String group = null;
+            candidates.add(null);
             if (Topics.isShared(filter)) {
                 Topics.SharedFilter shared = Topics.parseShared(filter);
                 if (shared == null) {
@@ -730,13 +827,44 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 codes[i] = v5 ? NOT_AUTHORIZED : UNSPECIFIED_ERROR;
                 continue;
             }
-            int retainHandling = option.retainHandling().value();
-            Subscription sub = new Subscription(clientId, filter, group, qos, option.isNoLocal(),
-                    option.isRetainAsPublished(), retainHandling, subscriptionId);
+            candidates.set(i, new Subscription(clientId, filter, group, qos, option.isNoLocal(),
+                    option.isRetainAsPublished(), option.retainHandling().value(), subscriptionId));
+        }
+        if (!broker.plugins().hasAuthorizers()) {
+            applySubscriptions(header.messageId(), requested, codes, candidates, null);
+            return;
+        }
+        List<CompletableFuture<Decision>> decisions = new ArrayList<>(candidates.size());
+        for (int i = 0; i < candidates.size(); i++) {
+            Subscription c = candidates.get(i);
+            decisions.add(c == null ? CompletableFuture.completedFuture(null) : broker.plugins()
+                    .authorizeSubscribe(clientInfo(), requested.get(i).topicName(), c.qos()).toCompletableFuture());
+        }
+        afterPlugins(CompletableFuture.allOf(decisions.toArray(new CompletableFuture[0])),
+                done -> applySubscriptions(header.messageId(), requested, codes, candidates,
+                        decisions.stream().map(CompletableFuture::join).toList()));
+    }
+
+    /** Subscribes what passed validation and every authorizer, then answers SUBACK and sends retained messages. */
+    private void applySubscriptions(int packetId, List<MqttTopicSubscription> requested, int[] codes,
+                                    List<Subscription> candidates, List<Decision> decisions) {
+        List<Subscription> sendRetained = new ArrayList<>();
+        for (int i = 0; i < candidates.size(); i++) {
+            Subscription sub = candidates.get(i);
+            if (sub == null) {
+                continue;
+            }
+            Decision decision = decisions == null ? null : decisions.get(i);
+            if (decision != null && decision.outcome() == Decision.Outcome.DENY) {
+                // The Paho interop suite and many clients only know 0x80 from 3.1.1; 5.0 gets the plugin's code.
+                codes[i] = v5 ? decision.reasonCode() : UNSPECIFIED_ERROR;
+                continue;
+            }
             Subscription replaced = broker.sessions().subscribe(session, sub);
-            codes[i] = qos;
+            codes[i] = sub.qos();
             // Retained messages are not sent to shared subscriptions (MQTT 5.0 section 4.8.2).
-            if (group == null && (retainHandling == 0 || retainHandling == 1 && replaced == null)) {
+            if (sub.shareGroup() == null
+                    && (sub.retainHandling() == 0 || sub.retainHandling() == 1 && replaced == null)) {
                 sendRetained.add(sub);
             }
         }
@@ -752,7 +880,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             props = reasonProperties(refused.length() == 0 ? null : refused.toString());
         }
         write(new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
-                new MqttMessageIdAndPropertiesVariableHeader(header.messageId(), props), new MqttSubAckPayload(codes)));
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, props), new MqttSubAckPayload(codes)));
         for (Subscription sub : sendRetained) {
             int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
             for (Message retained : broker.router().retained(sub.filter())) {
@@ -807,6 +935,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 session.expiryInterval(sessionExpiry);
             }
         }
+        graceful = true;
         // 0x04 "Disconnect with Will Message" keeps the will; any other reason from the client discards it.
         if (reason != 0x04) {
             will = null;
@@ -968,7 +1097,26 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
     }
 
-    // ---- views for the admin API ------------------------------------------------------------------------------
+    // ---- views for the admin API and plugins --------------------------------------------------------------------
+
+    /** The client as plugins and the admin API see it; fixed once CONNECT was read. */
+    ClientInfo clientInfo() {
+        if (info == null) {
+            java.net.SocketAddress remote = channel.remoteAddress();
+            info = new ClientInfo(clientId, java.util.Optional.ofNullable(username), protocolLevel,
+                    remote == null ? "" : remote.toString().replaceFirst("^/", ""));
+        }
+        return info;
+    }
+
+    ClientInfo info() {
+        return clientInfo();
+    }
+
+    /** Closes the connection on behalf of an operator or plugin, telling a 5.0 client why. */
+    void disconnectBy(int reasonCode, String reason) {
+        channel.eventLoop().execute(() -> disconnect(reasonCode, reason));
+    }
 
     public int protocolLevel() {
         return protocolLevel;
