@@ -93,8 +93,19 @@ public class PluginHost {
         return Path.of(config.plugins().dir());
     }
 
+    /** A jar, or a folder holding jars (a plugin with its libraries); folders without jars (sources) are not. */
     private static boolean isPluginSource(Path p) {
-        return p.toString().endsWith(".jar") && Files.isRegularFile(p) || Files.isDirectory(p);
+        if (Files.isRegularFile(p)) {
+            return p.toString().endsWith(".jar");
+        }
+        if (!Files.isDirectory(p) || p.getFileName().toString().equals("data")) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(p)) {
+            return files.anyMatch(f -> f.toString().endsWith(".jar"));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private void loadQuietly(Path source) {
