@@ -8,6 +8,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -354,5 +356,18 @@ class AclRulesTest {
         Decision bad = rules.decide(D1, SUBSCRIBE, "$share//jobs/a", 1);
         assertFalse(bad.allowed());
         assertEquals("invalid shared subscription", bad.reason());
+    }
+
+    @Test
+    void readmeExampleIsAValidAclFile() throws Exception {
+        String readme = Files.readString(Path.of("../README.md"));
+        int section = readme.indexOf("## Security: ACLs");
+        int start = readme.indexOf("```yaml\n", section) + 8;
+        AclRules rules = parse(readme.substring(start, readme.indexOf("```", start)));
+        Decision d = rules.decide(D1, PUBLISH, "devices/d1/temp", 1);
+        assertTrue(d.allowed());
+        assertEquals(10, d.rule().line());
+        assertFalse(rules.decide(D1, SUBSCRIBE, "other/x", 0).allowed());
+        assertFalse(rules.decide(new ClientIdentity("console-1", null), PUBLISH, "telemetry/a", 2).allowed());
     }
 }
