@@ -120,6 +120,23 @@ public interface ConduitConfig {
         /** Accept clients that present no credentials. */
         @WithDefault("true")
         boolean allowAnonymous();
+
+        /** YAML file of topic ACL rules; without one every client may publish (but to $SYS/) and subscribe. */
+        Optional<String> aclFile();
+
+        /**
+         * {@code allow} or {@code deny}: what applies when no rule matches and the ACL file sets no {@code default:}.
+         * Unset: deny with an ACL file, allow without one. {@code deny} without a file denies everything.
+         */
+        Optional<String> aclDefault();
+
+        /** How often the ACL file's modification time and size are checked for a reload; 0 disables reloading. */
+        @WithDefault("1s")
+        Duration aclReloadInterval();
+
+        /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
+        @WithDefault("10000")
+        int aclCacheSize();
     }
 
     interface Persistence {

@@ -1,11 +1,9 @@
 package io.conduit.security;
 
-import io.quarkus.arc.DefaultBean;
-import jakarta.enterprise.context.ApplicationScoped;
-
-/** The authorizer until ACLs are configured: everything but publishing into the broker's own $SYS tree. */
-@ApplicationScoped
-@DefaultBean
+/**
+ * The authorizer until ACLs are configured: everything but publishing into the broker's own $SYS tree. Selected by
+ * {@link AuthorizerSelection} when no ACL file is set.
+ */
 public class AllowAllAuthorizer implements Authorizer {
 
     @Override

@@ -1,0 +1,184 @@
+package io.conduit.security;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.conduit.config.ConduitConfig;
+import io.conduit.security.AclRules.Action;
+import io.conduit.security.AclRules.Decision;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Typed;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Topic ACLs from {@code conduit.security.acl-file}: answers from memory (rules plus a bounded decision cache), and
+ * reloads the file in the background when its modification time or size changes. A reload that fails keeps the
+ * rules in force and reports the error ({@code GET /api/v1/acl}); a file that cannot be loaded at startup stops
+ * the broker.
+ */
+@ApplicationScoped
+@Typed(AclAuthorizer.class)
+public class AclAuthorizer implements Authorizer {
+
+    private static final Logger LOG = Logger.getLogger(AclAuthorizer.class);
+
+    /** One cached permission check. */
+    record Key(String clientId, String username, Action action, String topic, int qos) {
+    }
+
+    private record Stamp(long modified, long size) {
+    }
+
+    /** Rules and the decisions taken under them, swapped as one on reload so a cache never outlives its rules. */
+    public record State(AclRules rules, Instant loadedAt, Cache<Key, Decision> cache) {
+    }
+
+    @Inject
+    ConduitConfig config;
+
+    private Path file;
+    private Optional<Boolean> configuredDefault;
+    private volatile State state;
+    private volatile Stamp stamp;
+    private volatile String lastError;
+    private ScheduledExecutorService watcher;
+
+    @PostConstruct
+    void init() {
+        ConduitConfig.Security security = config.security();
+        configuredDefault = security.aclDefault().map(String::trim).map(d -> switch (d) {
+            case "allow" -> true;
+            case "deny" -> false;
+            default -> throw new IllegalStateException("conduit.security.acl-default must be allow or deny, not " + d);
+        });
+        file = security.aclFile().filter(f -> !f.isBlank()).map(Path::of).orElse(null);
+        if (file == null) {
+            boolean allow = configuredDefault.orElse(true);
+            install(AclRules.empty(allow, configuredDefault.isPresent() ? "config" : "built-in"));
+            return;
+        }
+        try {
+            load();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot load ACL file " + file + ": " + e.getMessage(), e);
+        }
+        long interval = security.aclReloadInterval().toMillis();
+        if (interval > 0) {
+            watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "conduit-acl-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            watcher.scheduleWithFixedDelay(this::reloadIfChanged, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @PreDestroy
+    void stop() {
+        if (watcher != null) {
+            watcher.shutdownNow();
+        }
+    }
+
+    /** Whether the broker uses these rules: an ACL file is configured, or the default is deny. */
+    public boolean active() {
+        return file != null || !state.rules().defaultAllow();
+    }
+
+    public Optional<Path> file() {
+        return Optional.ofNullable(file);
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Why the last reload failed, or null when the file in force is the file on disk. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Reloads the file if its modification time or size changed; true when new rules are in force. */
+    public synchronized boolean reloadIfChanged() {
+        if (file == null) {
+            return false;
+        }
+        try {
+            Stamp now = stampOf(file);
+            if (now.equals(stamp)) {
+                return false;
+            }
+            load();
+            LOG.infof("ACL file %s reloaded: %d rules, default %s", file, state.rules().rules().size(),
+                    state.rules().defaultAllow() ? "allow" : "deny");
+            return true;
+        } catch (IOException | IllegalArgumentException e) {
+            String message = e instanceof IOException ? "cannot read: " + e : e.getMessage();
+            if (!message.equals(lastError)) {
+                LOG.errorf("ACL file %s not reloaded, the previous rules stay in force: %s", file, message);
+            }
+            lastError = message;
+            try {
+                // Do not retry the same broken file every second; a new change is picked up again.
+                stamp = stampOf(file);
+            } catch (IOException ignored) {
+                // Gone: retried until it is back.
+            }
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("ACL reload failed", e);
+            return false;
+        }
+    }
+
+    private void load() throws IOException {
+        Stamp before = stampOf(file);
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        AclRules rules = AclRules.parse(text, configuredDefault);
+        install(rules);
+        stamp = before;
+        lastError = null;
+    }
+
+    private void install(AclRules rules) {
+        Cache<Key, Decision> cache = Caffeine.newBuilder().maximumSize(Math.max(0, config.security().aclCacheSize()))
+                .build();
+        state = new State(rules, Instant.now(), cache);
+    }
+
+    private static Stamp stampOf(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        return new Stamp(a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.size());
+    }
+
+    /** One permission, from the cache of the rules in force. */
+    public Decision decide(ClientIdentity client, Action action, String topic, int qos) {
+        State s = state;
+        return s.cache().get(new Key(client.clientId(), client.username(), action, topic, qos),
+                k -> s.rules().decide(client, action, topic, qos));
+    }
+
+    @Override
+    public boolean canPublish(ClientIdentity client, String topic, int qos, boolean retain) {
+        return decide(client, Action.PUBLISH, topic, qos).allowed()
+                && (!retain || decide(client, Action.RETAIN, topic, qos).allowed());
+    }
+
+    @Override
+    public boolean canSubscribe(ClientIdentity client, String filter, int qos) {
+        return decide(client, Action.SUBSCRIBE, filter, qos).allowed();
+    }
+}
