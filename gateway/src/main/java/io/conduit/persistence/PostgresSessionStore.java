@@ -93,7 +93,7 @@ public final class PostgresSessionStore implements SessionStore {
                 ps.setString(8, will.contentType());
                 ps.setString(9, will.responseTopic());
                 ps.setBytes(10, will.correlationData());
-                ps.setNull(11, Types.ARRAY);
+                ps.setArray(11, MessageColumns.userProperties(ps.getConnection(), will.userProperties()));
                 if (will.expires()) {
                     ps.setLong(12, will.expiryInterval());
                 } else {
@@ -268,7 +268,8 @@ public final class PostgresSessionStore implements SessionStore {
                         Integer payloadFormat = rs.wasNull() ? null : (int) format;
                         will = new Message(willTopic, rs.getBytes("will_payload"), rs.getShort("will_qos"),
                                 rs.getBoolean("will_retain"), id, payloadFormat, rs.getString("will_content_type"),
-                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"), List.of(),
+                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"),
+                                MessageColumns.userProperties(rs.getArray("will_user_properties")),
                                 expires ? expiry : -1, System.nanoTime());
                     }
                     out.add(new StoredSession(id, rs.getLong("expiry_interval"), rs.getShort("protocol_level"),
