@@ -1,0 +1,610 @@
+package io.conduit.persistence;
+
+import io.conduit.testing.EmbeddedPostgres;
+import io.conduit.testing.RawMqttClient;
+import io.conduit.testing.Sql;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.conduit.testing.V5Packets.intProp;
+import static io.conduit.testing.V5Packets.property;
+import static io.conduit.testing.V5Packets.props;
+import static io.conduit.testing.V5Packets.stringProp;
+import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.*;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The packaged gateway as its own JVM on a real PostgreSQL, stopped and started again: by SIGKILL in the middle of
+ * traffic, and by SIGTERM. What was acknowledged must survive, in order and without duplicates where MQTT forbids
+ * them; session expiry and delayed wills must keep counting across the restart.
+ *
+ * <p>The gateway keeps only {@value #MEMORY_WINDOW} queued messages per session on the heap, so that recovery also
+ * goes through paging the rest back from the database.
+ */
+class PersistenceRestartIT {
+
+    private static final Path APP = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    private static final Path LOGS = Path.of("target", "persistence-it");
+    private static final int MEMORY_WINDOW = 20;
+
+    /** Every gateway of this JVM, killed at exit too, in case the test JVM is stopped before @AfterEach runs. */
+    private static final Set<Process> ALL = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ALL.forEach(Process::destroyForcibly),
+                "persistence-it-gateways"));
+    }
+
+    private final List<Process> started = new ArrayList<>();
+    private String testName;
+    private int mqttPort;
+    private int httpPort;
+    private Process gateway;
+
+    @BeforeAll
+    static void database() throws IOException {
+        assertTrue(Files.isRegularFile(APP), APP.toAbsolutePath() + " missing: run the integration tests with "
+                + "`mvn verify`, which packages the application first");
+        Files.createDirectories(LOGS);
+        EmbeddedPostgres.get();
+    }
+
+    @BeforeEach
+    void startGateway(TestInfo info) throws Exception {
+        testName = info.getTestMethod().orElseThrow().getName();
+        mqttPort = freePort();
+        httpPort = freePort();
+        gateway = startGateway();
+    }
+
+    @AfterEach
+    void killGateways() throws InterruptedException {
+        for (Process p : started) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+            ALL.remove(p);
+        }
+        started.clear();
+    }
+
+    // ---- a) SIGKILL in the middle of traffic ------------------------------------------------------------------
+
+    @Test
+    void crashKeepsEveryAcknowledgedMessageInOrderAndQos2ExactlyOnce() throws Exception {
+        String v5 = "it-crash-sub5";
+        String v3 = "it-crash-sub3";
+        try (RawMqttClient s5 = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, v5, true, sessionExpiry(300));
+             RawMqttClient s3 = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_3_1_1, v3, false, null)) {
+            s5.subscribe(1, "restart/#", 2);
+            s3.subscribe(1, "restart/#", 2);
+            s5.disconnect();
+            s3.disconnect();
+        }
+
+        // A persistent publisher whose QoS 2 exchange the crash interrupts after PUBREC.
+        RawMqttClient once = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-once", true,
+                sessionExpiry(300));
+        once.publish("restart/once", "1", 2, false, 7, null);
+        assertEquals(0, RawMqttClient.reasonCode(once.expect(MqttMessageType.PUBREC)));
+
+        TrackingPublisher publisher = new TrackingPublisher(RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5,
+                "it-crash-pub", true, null));
+        Thread publishing = new Thread(publisher, "it-crash-publisher");
+        publishing.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> publisher.acknowledged() >= 300 || !publishing.isAlive());
+        assertTrue(publishing.isAlive(), "the publisher stopped before the crash: " + publisher.failure);
+        gateway.destroyForcibly();
+        assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
+        publishing.join(10_000);
+        assertFalse(publishing.isAlive(), "the publisher did not notice the crash");
+        Map<String, Set<Integer>> acked = publisher.acked;
+        assertTrue(acked.get("restart/q1").size() > 100 && acked.get("restart/q2").size() > 100, acked.toString());
+
+        gateway = startGateway();
+        once.close();
+        try (RawMqttClient again = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-once", false,
+                sessionExpiry(300))) {
+            assertTrue(again.connAck().variableHeader().isSessionPresent());
+            // A client that missed the PUBREC sends the PUBLISH again: the recovered packet id says it was routed.
+            again.send(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, true,
+                    MqttQoS.EXACTLY_ONCE, false, 0), new MqttPublishVariableHeader("restart/once", 7,
+                    MqttProperties.NO_PROPERTIES), Unpooled.copiedBuffer("1", StandardCharsets.UTF_8)));
+            MqttMessage rec = again.expect(MqttMessageType.PUBREC);
+            assertEquals(0, RawMqttClient.reasonCode(rec));
+            again.ack(MqttMessageType.PUBREL, 7);
+            assertEquals(0, RawMqttClient.reasonCode(again.expect(MqttMessageType.PUBCOMP)),
+                    "PUBREL after the restart finds the packet id");
+        }
+        // Published after the restart, so it is queued behind everything recovered; a sequence number reused after
+        // recovery would make the store discard it.
+        try (RawMqttClient pub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_3_1_1, "it-crash-pub2", true,
+                null)) {
+            pub.publish("restart/end", "end", 1, false, 1, null);
+            pub.expect(MqttMessageType.PUBACK);
+        }
+        for (String id : List.of(v5, v3)) {
+            boolean isV5 = id.equals(v5);
+            try (RawMqttClient sub = RawMqttClient.connect(mqttPort, isV5 ? MqttVersion.MQTT_5
+                    : MqttVersion.MQTT_3_1_1, id, false, isV5 ? sessionExpiry(300) : null)) {
+                assertTrue(sub.connAck().variableHeader().isSessionPresent(), id + ": session present");
+                Map<String, List<Integer>> got = collectUntilEnd(sub);
+                String where = id + " acked " + summary(acked) + " sent " + publisher.sent + " got " + summary(got);
+                checkTopic(got.get("restart/q1"), acked.get("restart/q1"), publisher.sent.get(), true, where);
+                checkTopic(got.get("restart/q2"), acked.get("restart/q2"), publisher.sent.get(), false, where);
+                assertEquals(List.of(1), got.get("restart/once"), "QoS 2 resent after the restart: " + where);
+            }
+        }
+        // Every PUBACK and PUBCOMP of the subscribers has emptied their queues.
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count("SELECT count(*) FROM mqtt_queued_message "
+                + "WHERE client_id IN (?, ?)", v5, v3) == 0);
+    }
+
+    /**
+     * Per topic: every acknowledged sequence number arrived, in publisher order. QoS 2 never twice; QoS 1 twice only
+     * if the publisher never got its PUBACK, which it would have resent.
+     */
+    private static void checkTopic(List<Integer> got, Set<Integer> acked, int sent, boolean qos1, String where) {
+        assertNotNull(got, where);
+        assertTrue(new HashSet<>(got).containsAll(acked), "acknowledged but lost: " + where);
+        for (int i = 1; i < got.size(); i++) {
+            int previous = got.get(i - 1);
+            int current = got.get(i);
+            boolean allowedDuplicate = qos1 && current == previous && !acked.contains(current);
+            assertTrue(current > previous || allowedDuplicate, "out of order or duplicated at " + i + ": " + where);
+        }
+        assertTrue(got.isEmpty() || got.get(got.size() - 1) <= sent, "never published: " + where);
+    }
+
+    /**
+     * Receives as a careful client would: acknowledges every QoS 1/2 message, treats a QoS 2 packet id seen before
+     * its PUBREL as the same message, and stops after the message on restart/end once every QoS 2 exchange is
+     * complete. Returns the payloads by topic.
+     */
+    private static Map<String, List<Integer>> collectUntilEnd(RawMqttClient sub) {
+        Map<String, List<Integer>> got = new LinkedHashMap<>();
+        Set<Integer> awaitingRelease = new HashSet<>();
+        boolean end = false;
+        while (!end || !awaitingRelease.isEmpty()) {
+            MqttMessage m = sub.poll(Duration.ofSeconds(10));
+            assertNotNull(m, "restart/end never arrived; so far " + summary(got));
+            if (m.fixedHeader().messageType() == MqttMessageType.PUBREL) {
+                int id = packetId(m);
+                awaitingRelease.remove(id);
+                sub.ack(MqttMessageType.PUBCOMP, id);
+                continue;
+            }
+            assertEquals(MqttMessageType.PUBLISH, m.fixedHeader().messageType(), m.toString());
+            MqttPublishMessage p = (MqttPublishMessage) m;
+            int qos = p.fixedHeader().qosLevel().value();
+            int id = p.variableHeader().packetId();
+            boolean fresh = qos != 2 || awaitingRelease.add(id);
+            if (qos == 1) {
+                sub.ack(MqttMessageType.PUBACK, id);
+            } else if (qos == 2) {
+                sub.ack(MqttMessageType.PUBREC, id);
+            }
+            String topic = p.variableHeader().topicName();
+            if (topic.equals("restart/end")) {
+                end = true;
+            } else if (fresh) {
+                got.computeIfAbsent(topic, t -> new ArrayList<>()).add(Integer.parseInt(RawMqttClient.payload(p)));
+            }
+        }
+        return got;
+    }
+
+    /**
+     * Publishes sequence numbers 1, 2, 3... to restart/q1 at QoS 1 and restart/q2 at QoS 2 with several messages
+     * unacknowledged at a time, and records which ones the broker acknowledged (PUBACK, or PUBREC for QoS 2: both
+     * promise the message is stored). Runs until the connection dies.
+     */
+    private static final class TrackingPublisher implements Runnable {
+        private static final int WINDOW = 16;
+
+        final RawMqttClient client;
+        final Map<String, Set<Integer>> acked = Map.of("restart/q1", ConcurrentHashMap.newKeySet(),
+                "restart/q2", ConcurrentHashMap.newKeySet());
+        final AtomicInteger sent = new AtomicInteger();
+        volatile Throwable failure;
+        private final Map<Integer, Object[]> unfinished = new HashMap<>();
+        private int nextPacketId = 1;
+
+        TrackingPublisher(RawMqttClient client) {
+            this.client = client;
+        }
+
+        int acknowledged() {
+            return acked.values().stream().mapToInt(Set::size).sum();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (true) {
+                    while (unfinished.size() < WINDOW) {
+                        int seq = sent.incrementAndGet();
+                        send("restart/q1", 1, seq);
+                        send("restart/q2", 2, seq);
+                    }
+                    MqttMessage m = client.poll(Duration.ofMillis(200));
+                    if (m == null) {
+                        if (!client.isOpen()) {
+                            return;
+                        }
+                        continue;
+                    }
+                    int id = packetId(m);
+                    Object[] what = unfinished.get(id);
+                    if (what == null) {
+                        throw new AssertionError("acknowledgement for unknown packet id: " + m);
+                    }
+                    switch (m.fixedHeader().messageType()) {
+                        case PUBACK -> {
+                            assertEquals(0, RawMqttClient.reasonCode(m));
+                            acked.get((String) what[0]).add((Integer) what[1]);
+                            unfinished.remove(id);
+                        }
+                        case PUBREC -> {
+                            assertEquals(0, RawMqttClient.reasonCode(m));
+                            acked.get((String) what[0]).add((Integer) what[1]);
+                            client.ack(MqttMessageType.PUBREL, id);
+                        }
+                        case PUBCOMP -> unfinished.remove(id);
+                        default -> throw new AssertionError("unexpected " + m);
+                    }
+                }
+            } catch (AssertionError e) {
+                failure = e;
+            } catch (RuntimeException e) {
+                // Writing to the connection of a killed broker: the expected end.
+            }
+        }
+
+        private void send(String topic, int qos, int seq) {
+            int id = nextPacketId++;
+            unfinished.put(id, new Object[] {topic, seq});
+            client.publish(topic, String.valueOf(seq), qos, false, id, null);
+        }
+    }
+
+    // ---- b) SIGTERM with an in-flight message and a queue -------------------------------------------------------
+
+    @Test
+    void gracefulRestartRedeliversInFlightWithDupThenTheQueue() throws Exception {
+        String id = "it-graceful-sub";
+        int inflightPacketId;
+        try (RawMqttClient sub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, id, true, sessionExpiry(300));
+             RawMqttClient pub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-graceful-pub", true,
+                     null)) {
+            sub.subscribe(1, "graceful/#", 1);
+            pub.publish("graceful/t", "g0", 1, false, 1, null);
+            pub.expect(MqttMessageType.PUBACK);
+            MqttPublishMessage first = sub.expect(MqttMessageType.PUBLISH);
+            assertEquals("g0", RawMqttClient.payload(first));
+            inflightPacketId = first.variableHeader().packetId();
+            // Not acknowledged: the connection goes away with g0 still in flight.
+            sub.kill();
+            for (int i = 1; i <= 30; i++) {
+                pub.publish("graceful/t", "g" + i, 1, false, i + 1, null);
+                pub.expect(MqttMessageType.PUBACK);
+            }
+            MqttProperties retainedProps = props(stringProp(CONTENT_TYPE, "application/json"),
+                    intProp(PUBLICATION_EXPIRY_INTERVAL, 3600), new MqttProperties.UserProperty("origin", "it"));
+            pub.publish("it-retained/x", "{\"v\":1}", 1, true, 100, retainedProps);
+            pub.expect(MqttMessageType.PUBACK);
+        }
+
+        gateway.destroy();
+        assertTrue(gateway.waitFor(30, TimeUnit.SECONDS), "the gateway did not stop on SIGTERM");
+        gateway = startGateway();
+
+        try (RawMqttClient sub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, id, false, sessionExpiry(300))) {
+            assertTrue(sub.connAck().variableHeader().isSessionPresent());
+            MqttPublishMessage again = sub.expect(MqttMessageType.PUBLISH);
+            assertEquals("g0", RawMqttClient.payload(again));
+            assertTrue(again.fixedHeader().isDup(), "a resent in-flight message has DUP set");
+            assertEquals(inflightPacketId, again.variableHeader().packetId(), "resent with its packet id");
+            sub.ack(MqttMessageType.PUBACK, inflightPacketId);
+            for (int i = 1; i <= 30; i++) {
+                MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
+                assertEquals("g" + i, RawMqttClient.payload(p));
+                assertFalse(p.fixedHeader().isDup(), "g" + i + " was never sent before");
+                sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
+            }
+            sub.expectNothing(Duration.ofMillis(500));
+        }
+
+        try (RawMqttClient reader = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-retained-reader", true,
+                null)) {
+            reader.subscribe(1, "it-retained/#", 1);
+            MqttPublishMessage r = reader.expect(MqttMessageType.PUBLISH);
+            assertTrue(r.fixedHeader().isRetain());
+            assertEquals("{\"v\":1}", RawMqttClient.payload(r));
+            assertEquals("application/json", property(r, CONTENT_TYPE));
+            int remaining = (Integer) property(r, PUBLICATION_EXPIRY_INTERVAL);
+            assertTrue(remaining > 3500 && remaining <= 3600, "expiry kept counting: " + remaining);
+            assertEquals("it", userProperty(r, "origin"));
+        }
+    }
+
+    // ---- c) session expiry across a restart -------------------------------------------------------------------
+
+    @Test
+    void sessionExpiryKeepsCountingWhileTheGatewayIsDown() throws Exception {
+        String expiring = "it-expiry-short";
+        String lasting = "it-expiry-long";
+        try (RawMqttClient a = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, expiring, true, sessionExpiry(3));
+             RawMqttClient b = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, lasting, true,
+                     sessionExpiry(300))) {
+            a.subscribe(1, "expiry/t", 1);
+            b.subscribe(1, "expiry/t", 1);
+            a.disconnect();
+            b.disconnect();
+        }
+        long disconnected = System.nanoTime();
+        try (RawMqttClient pub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-expiry-pub", true, null)) {
+            pub.publish("expiry/t", "old", 1, false, 1, null);
+            pub.expect(MqttMessageType.PUBACK);
+        }
+        // Both sessions and the queued message are in the database: what follows is about expiry, not loss.
+        assertEquals(2, Sql.count("SELECT count(*) FROM mqtt_queued_message WHERE client_id IN (?, ?)",
+                expiring, lasting));
+
+        // Killed rather than stopped: a running gateway would expire the session itself once 3 s have passed.
+        gateway.destroyForcibly();
+        assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(1, Sql.count("SELECT count(*) FROM mqtt_session WHERE client_id = ?", expiring),
+                "the session expired before the gateway went down: nothing left to test");
+        // The expiry is measured in wall-clock time while nothing runs: there is nothing to wait on but the clock.
+        long left = TimeUnit.SECONDS.toNanos(4) - (System.nanoTime() - disconnected);
+        if (left > 0) {
+            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(left));
+        }
+        gateway = startGateway();
+
+        try (RawMqttClient a = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, expiring, false,
+                sessionExpiry(300))) {
+            assertFalse(a.connAck().variableHeader().isSessionPresent(), "expired while the gateway was down");
+            a.expectNothing(Duration.ofSeconds(1));
+        }
+        try (RawMqttClient b = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, lasting, false,
+                sessionExpiry(300))) {
+            assertTrue(b.connAck().variableHeader().isSessionPresent(), "300 s have not passed");
+            MqttPublishMessage p = b.expect(MqttMessageType.PUBLISH);
+            assertEquals("old", RawMqttClient.payload(p));
+            b.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
+        }
+    }
+
+    // ---- d) delayed will across a restart ----------------------------------------------------------------------
+
+    @Test
+    void delayedWillIsPublishedByTheRestartedGateway() throws Exception {
+        int willDelay = 8;
+        String watcher = "it-will-watcher";
+        String dying = "it-will-client";
+        // A persistent watcher: the will reaches it whether it fires before or after the watcher is back.
+        try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, true,
+                sessionExpiry(300))) {
+            w.subscribe(1, "will/it", 1);
+            w.disconnect();
+        }
+        MqttProperties willProps = props(intProp(WILL_DELAY_INTERVAL, willDelay),
+                stringProp(CONTENT_TYPE, "text/plain"), new MqttProperties.UserProperty("reason", "gone"));
+        RawMqttClient client = RawMqttClient.open(mqttPort);
+        client.send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_5).clientId(dying)
+                .cleanSession(true).keepAlive(60).properties(sessionExpiry(60)).willFlag(true)
+                .willTopic("will/it").willMessage("offline".getBytes(StandardCharsets.UTF_8))
+                .willQoS(MqttQoS.AT_LEAST_ONCE).willProperties(willProps).build());
+        MqttConnAckMessage ack = client.expect(MqttMessageType.CONNACK);
+        assertEquals(0, ack.variableHeader().connectReturnCode().byteValue());
+        client.kill();
+        long died = System.nanoTime();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count("SELECT count(*) FROM mqtt_session "
+                + "WHERE client_id = ? AND will_topic = 'will/it'", dying) == 1);
+
+        gateway.destroyForcibly();
+        assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
+        gateway = startGateway();
+        long restartedAfter = System.nanoTime() - died;
+
+        try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, false,
+                sessionExpiry(300))) {
+            MqttMessage m = w.poll(Duration.ofSeconds(willDelay + 10));
+            assertNotNull(m, "the delayed will was lost in the restart");
+            long arrivedAfter = System.nanoTime() - died;
+            MqttPublishMessage will = (MqttPublishMessage) m;
+            assertEquals("offline", RawMqttClient.payload(will));
+            assertEquals("text/plain", property(will, CONTENT_TYPE));
+            assertEquals("gone", userProperty(will, "reason"));
+            w.ack(MqttMessageType.PUBACK, will.variableHeader().packetId());
+            if (restartedAfter < TimeUnit.SECONDS.toNanos(willDelay - 1)) {
+                assertTrue(arrivedAfter >= TimeUnit.SECONDS.toNanos(willDelay) - TimeUnit.MILLISECONDS.toNanos(500),
+                        "the will came " + TimeUnit.NANOSECONDS.toMillis(arrivedAfter) + " ms after the client died, "
+                                + "before its delay of " + willDelay + " s");
+            }
+            w.expectNothing(Duration.ofMillis(500));
+        }
+        // Published once: a later restart must not send it again.
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count("SELECT count(*) FROM mqtt_session "
+                + "WHERE client_id = ? AND will_topic IS NOT NULL", dying) == 0);
+    }
+
+    @Test
+    void gracefulShutdownStoresTheDelayedWillOfAConnectedClient() throws Exception {
+        String watcher = "it-will2-watcher";
+        String connected = "it-will2-client";
+        try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, true,
+                sessionExpiry(300))) {
+            w.subscribe(1, "will2/it", 1);
+            w.disconnect();
+        }
+        RawMqttClient client = RawMqttClient.open(mqttPort);
+        client.send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_5).clientId(connected)
+                .cleanSession(true).keepAlive(60).properties(sessionExpiry(60)).willFlag(true)
+                .willTopic("will2/it").willMessage("bye".getBytes(StandardCharsets.UTF_8))
+                .willQoS(MqttQoS.AT_LEAST_ONCE).willProperties(props(intProp(WILL_DELAY_INTERVAL, 3))).build());
+        client.expect(MqttMessageType.CONNACK);
+
+        // Shutting down closes the client's connection without its DISCONNECT: the will is armed, and the last
+        // writes of the stopping gateway are what keeps it.
+        gateway.destroy();
+        assertTrue(gateway.waitFor(30, TimeUnit.SECONDS), "the gateway did not stop on SIGTERM");
+        client.close();
+        assertEquals(1, Sql.count("SELECT count(*) FROM mqtt_session WHERE client_id = ? "
+                + "AND will_topic = 'will2/it' AND disconnected_at IS NOT NULL", connected));
+
+        gateway = startGateway();
+        try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, false,
+                sessionExpiry(300))) {
+            MqttMessage m = w.poll(Duration.ofSeconds(15));
+            assertNotNull(m, "the will of a client connected at shutdown was lost");
+            assertEquals("bye", RawMqttClient.payload((MqttPublishMessage) m));
+            w.ack(MqttMessageType.PUBACK, ((MqttPublishMessage) m).variableHeader().packetId());
+        }
+    }
+
+    // ---- the gateway process ----------------------------------------------------------------------------------
+
+    private Process startGateway() throws Exception {
+        Path log = LOGS.resolve(testName + "-" + (started.size() + 1) + ".log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", APP.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Map<String, String> env = pb.environment();
+        env.put("QUARKUS_DATASOURCE_JDBC_URL", EmbeddedPostgres.get().jdbcUrl());
+        env.put("QUARKUS_DATASOURCE_USERNAME", EmbeddedPostgres.USER);
+        env.put("QUARKUS_DATASOURCE_PASSWORD", "");
+        env.put("CONDUIT_MQTT_HOST", "127.0.0.1");
+        env.put("CONDUIT_MQTT_PORT", String.valueOf(mqttPort));
+        env.put("CONDUIT_MQTT_WS_PORT", "-1");
+        env.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
+        env.put("CONDUIT_PERSISTENCE_MEMORY_WINDOW", String.valueOf(MEMORY_WINDOW));
+        Process p = pb.start();
+        started.add(p);
+        ALL.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            if (!p.isAlive()) {
+                fail("the gateway exited with " + p.exitValue() + ":\n" + Files.readString(log));
+            }
+            // The listener opens after recovery, so a connection accepted means the sessions are back.
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", mqttPort), 500);
+                return p;
+            } catch (IOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    fail("the gateway did not listen on " + mqttPort + " within 60 s:\n" + Files.readString(log));
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static MqttProperties sessionExpiry(int seconds) {
+        return props(intProp(SESSION_EXPIRY_INTERVAL, seconds));
+    }
+
+    private static int packetId(MqttMessage m) {
+        Object h = m.variableHeader();
+        if (h instanceof MqttPubReplyMessageVariableHeader r) {
+            return r.messageId();
+        }
+        return ((MqttMessageIdVariableHeader) h).messageId();
+    }
+
+    private static String userProperty(MqttPublishMessage p, String key) {
+        for (MqttProperties.MqttProperty<?> prop : p.variableHeader().properties()
+                .getProperties(USER_PROPERTY.value())) {
+            if (prop instanceof MqttProperties.UserProperties all) {
+                for (MqttProperties.StringPair pair : all.value()) {
+                    if (pair.key.equals(key)) {
+                        return pair.value;
+                    }
+                }
+            } else if (prop instanceof MqttProperties.UserProperty one && one.value().key.equals(key)) {
+                return one.value().value;
+            }
+        }
+        return null;
+    }
+
+    /** Sequence numbers as ranges (1-120, 122), so that a failure message stays readable. */
+    private static String summary(Map<String, ? extends java.util.Collection<Integer>> byTopic) {
+        StringBuilder out = new StringBuilder("{");
+        byTopic.forEach((topic, seqs) -> {
+            out.append(topic).append('=').append(ranges(seqs)).append(' ');
+        });
+        return out.append('}').toString();
+    }
+
+    private static String ranges(java.util.Collection<Integer> seqs) {
+        List<Integer> list = seqs instanceof List<Integer> l ? l : new ArrayList<>(new TreeSet<>(seqs));
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < list.size(); ) {
+            int j = i;
+            while (j + 1 < list.size() && list.get(j + 1) == list.get(j) + 1) {
+                j++;
+            }
+            out.append(out.length() == 0 ? "" : ",").append(list.get(i));
+            if (j > i) {
+                out.append('-').append(list.get(j));
+            }
+            i = j + 1;
+        }
+        return "[" + out + "]";
+    }
+}
