@@ -316,21 +316,36 @@ class PersistenceRestartIT {
     void gracefulRestartRedeliversInFlightWithDupThenTheQueue() throws Exception {
         String id = "it-graceful-sub";
         int inflightPacketId;
+        int releasedPacketId;
         try (RawMqttClient sub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, id, true, sessionExpiry(300));
              RawMqttClient pub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-graceful-pub", true,
                      null)) {
-            sub.subscribe(1, "graceful/#", 1);
+            sub.subscribe(1, "graceful/#", 2);
             pub.publish("graceful/t", "g0", 1, false, 1, null);
             pub.expect(MqttMessageType.PUBACK);
             MqttPublishMessage first = sub.expect(MqttMessageType.PUBLISH);
             assertEquals("g0", RawMqttClient.payload(first));
             inflightPacketId = first.variableHeader().packetId();
-            // Not acknowledged: the connection goes away with g0 still in flight.
+            // A QoS 2 message the subscriber has received (PUBREC) but not completed (no PUBCOMP).
+            pub.publish("graceful/q2", "r0", 2, false, 2, null);
+            pub.expect(MqttMessageType.PUBREC);
+            pub.ack(MqttMessageType.PUBREL, 2);
+            pub.expect(MqttMessageType.PUBCOMP);
+            MqttPublishMessage second = sub.expect(MqttMessageType.PUBLISH);
+            assertEquals("r0", RawMqttClient.payload(second));
+            releasedPacketId = second.variableHeader().packetId();
+            sub.ack(MqttMessageType.PUBREC, releasedPacketId);
+            assertEquals(releasedPacketId, packetId(sub.expect(MqttMessageType.PUBREL)));
+            // Neither finished: the connection goes away with g0 unacknowledged and r0 uncompleted.
             sub.kill();
             for (int i = 1; i <= 30; i++) {
-                pub.publish("graceful/t", "g" + i, 1, false, i + 1, null);
+                pub.publish("graceful/t", "g" + i, 1, false, i + 10, null);
                 pub.expect(MqttMessageType.PUBACK);
             }
+            pub.publish("graceful/t", "short-lived", 1, false, 50, props(intProp(PUBLICATION_EXPIRY_INTERVAL, 1)));
+            pub.expect(MqttMessageType.PUBACK);
+            pub.publish("graceful/t", "g31", 1, false, 51, props(intProp(PUBLICATION_EXPIRY_INTERVAL, 3600)));
+            pub.expect(MqttMessageType.PUBACK);
             MqttProperties retainedProps = props(stringProp(CONTENT_TYPE, "application/json"),
                     intProp(PUBLICATION_EXPIRY_INTERVAL, 3600), new MqttProperties.UserProperty("origin", "it"));
             pub.publish("it-retained/x", "{\"v\":1}", 1, true, 100, retainedProps);
@@ -348,14 +363,24 @@ class PersistenceRestartIT {
             assertTrue(again.fixedHeader().isDup(), "a resent in-flight message has DUP set");
             assertEquals(inflightPacketId, again.variableHeader().packetId(), "resent with its packet id");
             sub.ack(MqttMessageType.PUBACK, inflightPacketId);
-            for (int i = 1; i <= 30; i++) {
+            // r0 was received: the exchange resumes at PUBREL, the message itself is not sent again.
+            assertEquals(releasedPacketId, packetId(sub.expect(MqttMessageType.PUBREL)));
+            sub.ack(MqttMessageType.PUBCOMP, releasedPacketId);
+            for (int i = 1; i <= 31; i++) {
                 MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
+                // "short-lived" expired while the gateway was down and is never delivered.
                 assertEquals("g" + i, RawMqttClient.payload(p));
                 assertFalse(p.fixedHeader().isDup(), "g" + i + " was never sent before");
+                if (i == 31) {
+                    int remaining = (Integer) property(p, PUBLICATION_EXPIRY_INTERVAL);
+                    assertTrue(remaining > 3500 && remaining < 3600, "expiry kept counting: " + remaining);
+                }
                 sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
             }
             sub.expectNothing(Duration.ofMillis(500));
         }
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM mqtt_queued_message WHERE client_id = ?", id) == 0);
 
         try (RawMqttClient reader = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-retained-reader", true,
                 null)) {
