@@ -621,8 +621,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     /**
-     * Sends PUBACK / PUBREC once the message is durable (when durable acknowledgement is on), in the order the
-     * PUBLISH packets came: an acknowledgement that need not wait still queues behind one that does.
+     * Sends PUBACK / PUBREC (and PUBCOMP) once the message is durable (when durable acknowledgement is on), in the
+     * order the packets came: an acknowledgement that need not wait still queues behind one that does.
      */
     private void acknowledge(MqttMessageType type, int packetId, int reason, String reasonString,
                              CompletionStage<Void> durable) {
@@ -635,7 +635,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 : CompletableFuture.completedFuture(null);
         ackChain = ackChain.thenCombine(outcome, (previous, error) -> error)
                 .thenAcceptAsync(error -> {
-                    if (error == null) {
+                    // PUBCOMP has no failure code, and the id is already forgotten here.
+                    if (error == null || type == MqttMessageType.PUBCOMP) {
                         write(pubReply(type, packetId, reason, reasonString));
                     } else if (v5) {
                         LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
@@ -666,9 +667,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     private void onPubrel(MqttMessage m) {
         int packetId = packetId(m);
-        boolean known = session.releaseQos2(packetId);
-        write(pubReply(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND,
-                known ? null : "no QoS 2 message with packet identifier " + packetId));
+        // PUBCOMP frees the packet id for a new message: were the stored id to outlive a crash, that message would
+        // be taken for a retransmission and dropped.
+        CompletionStage<Void> forgotten = session.releaseQos2(packetId);
+        boolean known = forgotten != null;
+        acknowledge(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND,
+                known ? null : "no QoS 2 message with packet identifier " + packetId, forgotten);
     }
 
     private MqttMessage pubReply(MqttMessageType type, int packetId, int reason, String reasonString) {

@@ -163,8 +163,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void released(String clientId, long seq) {
-        writer.submit(BatchWriter.Write.of(RELEASED, ps -> {
+    public CompletionStage<Void> released(String clientId, long seq) {
+        return writer.submit(BatchWriter.Write.of(RELEASED, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
         }));
@@ -187,8 +187,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void releasedQos2(String clientId, int packetId) {
-        writer.submit(BatchWriter.Write.of(QOS2_OUT, ps -> {
+    public CompletionStage<Void> releasedQos2(String clientId, int packetId) {
+        return writer.submit(BatchWriter.Write.of(QOS2_OUT, ps -> {
             ps.setString(1, clientId);
             ps.setInt(2, packetId);
         }));

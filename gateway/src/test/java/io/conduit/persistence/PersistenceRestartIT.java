@@ -395,6 +395,107 @@ class PersistenceRestartIT {
         }
     }
 
+    /**
+     * The last step of a QoS 2 exchange lets the other side forget the packet id, so it may only be taken once the
+     * broker's own record of the exchange is stored: otherwise a crash brings back state the client has already
+     * dropped. The database is stopped to hold those writes back, then the gateway is killed.
+     */
+    @Test
+    void qos2ExchangesStepForwardOnlyOnceStored() throws Exception {
+        String subscriber = "it-q2-sub";
+        String publisher = "it-q2-pub";
+        String inSubscriber = "it-q2-in-sub";
+        try (RawMqttClient in = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, inSubscriber, true,
+                sessionExpiry(300))) {
+            in.subscribe(1, "q2/in", 2);
+            in.disconnect();
+        }
+        RawMqttClient sub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscriber, true, sessionExpiry(300));
+        sub.subscribe(1, "q2/out", 2);
+        RawMqttClient pub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, publisher, true, sessionExpiry(300));
+        pub.publish("q2/out", "once", 2, false, 1, null);
+        pub.expect(MqttMessageType.PUBREC);
+        pub.ack(MqttMessageType.PUBREL, 1);
+        pub.expect(MqttMessageType.PUBCOMP);
+        MqttPublishMessage delivered = sub.expect(MqttMessageType.PUBLISH);
+        int outId = delivered.variableHeader().packetId();
+        pub.publish("q2/in", "first", 2, false, 9, null);
+        assertEquals(0, RawMqttClient.reasonCode(pub.expect(MqttMessageType.PUBREC)));
+
+        // A careful client on both sides: the subscriber keeps "once" as received until PUBREL, the publisher
+        // keeps packet id 9 in use until PUBCOMP.
+        Set<Integer> subscriberAwaitingRelease = new HashSet<>(Set.of(outId));
+        int copiesOfOnce = 1;
+        boolean pubcompBeforeCrash;
+        EmbeddedPostgres.get().stop();
+        try {
+            sub.ack(MqttMessageType.PUBREC, outId);
+            pub.ack(MqttMessageType.PUBREL, 9);
+            MqttMessage rel = sub.poll(Duration.ofSeconds(1));
+            if (rel != null) {
+                assertEquals(MqttMessageType.PUBREL, rel.fixedHeader().messageType());
+                subscriberAwaitingRelease.remove(packetId(rel));
+                sub.ack(MqttMessageType.PUBCOMP, packetId(rel));
+            }
+            MqttMessage comp = pub.poll(Duration.ofSeconds(1));
+            pubcompBeforeCrash = comp != null;
+            gateway.destroyForcibly();
+            assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
+        } finally {
+            EmbeddedPostgres.get().start();
+        }
+        sub.close();
+        pub.close();
+        gateway = startGateway();
+
+        try (RawMqttClient s = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscriber, false,
+                sessionExpiry(300))) {
+            MqttMessage m;
+            while ((m = s.poll(Duration.ofSeconds(2))) != null) {
+                int id = packetId(m);
+                if (m instanceof MqttPublishMessage p) {
+                    assertEquals("once", RawMqttClient.payload(p));
+                    if (subscriberAwaitingRelease.add(id)) {
+                        copiesOfOnce++;
+                    }
+                    s.ack(MqttMessageType.PUBREC, id);
+                } else {
+                    assertEquals(MqttMessageType.PUBREL, m.fixedHeader().messageType());
+                    subscriberAwaitingRelease.remove(id);
+                    s.ack(MqttMessageType.PUBCOMP, id);
+                }
+            }
+            assertEquals(1, copiesOfOnce, "a QoS 2 message the subscriber had completed came back as a new one");
+        }
+        try (RawMqttClient p = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, publisher, false,
+                sessionExpiry(300))) {
+            if (!pubcompBeforeCrash) {
+                p.ack(MqttMessageType.PUBREL, 9);
+                p.expect(MqttMessageType.PUBCOMP);
+            }
+            // Packet id 9 is free again from the client's point of view: this is a new message.
+            p.publish("q2/in", "second", 2, false, 9, null);
+            p.expect(MqttMessageType.PUBREC);
+            p.ack(MqttMessageType.PUBREL, 9);
+            p.expect(MqttMessageType.PUBCOMP);
+        }
+        try (RawMqttClient in = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, inSubscriber, false,
+                sessionExpiry(300))) {
+            List<String> got = new ArrayList<>();
+            MqttMessage m;
+            while (got.size() < 2 && (m = in.poll(Duration.ofSeconds(5))) != null) {
+                if (m instanceof MqttPublishMessage p) {
+                    got.add(RawMqttClient.payload(p));
+                    in.ack(MqttMessageType.PUBREC, p.variableHeader().packetId());
+                } else {
+                    in.ack(MqttMessageType.PUBCOMP, packetId(m));
+                }
+            }
+            assertEquals(List.of("first", "second"), got,
+                    "a new QoS 2 message reusing a completed packet id must not be taken for a retransmission");
+        }
+    }
+
     // ---- c) session expiry across a restart -------------------------------------------------------------------
 
     @Test
@@ -585,6 +686,9 @@ class PersistenceRestartIT {
 
     private static int packetId(MqttMessage m) {
         Object h = m.variableHeader();
+        if (h instanceof MqttPublishVariableHeader p) {
+            return p.packetId();
+        }
         if (h instanceof MqttPubReplyMessageVariableHeader r) {
             return r.messageId();
         }
