@@ -14,6 +14,7 @@ import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.Outbound;
 import io.conduit.session.Session;
 import io.conduit.session.SessionRegistry;
+import io.conduit.session.SessionStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -73,6 +74,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import static io.conduit.mqtt.ReasonCodes.*;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.*;
@@ -626,29 +628,37 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      */
     private void acknowledge(MqttMessageType type, int packetId, int reason, String reasonString,
                              CompletionStage<Void> durable) {
+        afterStored(durable, error -> {
+            // PUBCOMP has no failure code, and the id is already forgotten here.
+            if (error == null || type == MqttMessageType.PUBCOMP) {
+                write(pubReply(type, packetId, reason, reasonString));
+            } else if (v5) {
+                LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
+                if (type == MqttMessageType.PUBREC) {
+                    session.releaseQos2(packetId);
+                }
+                write(pubReply(type, packetId, QUOTA_EXCEEDED, "message could not be stored"));
+            } else {
+                // 3.x has no negative acknowledgement: close, and the client sends the message again.
+                close();
+            }
+        });
+    }
+
+    /**
+     * Runs a reply with the write error (null on success) once {@code durable} completes, when durable
+     * acknowledgement is on, and always in the order the packets came; at once when nothing waits.
+     */
+    private void afterStored(CompletionStage<Void> durable, Consumer<Throwable> reply) {
         boolean wait = durable != null && broker.config().persistence().durableAck() && !doneOk(durable);
         if (!wait && ackChain.isDone()) {
-            write(pubReply(type, packetId, reason, reasonString));
+            reply.accept(null);
             return;
         }
         CompletableFuture<Throwable> outcome = wait ? durable.toCompletableFuture().handle((ok, error) -> error)
                 : CompletableFuture.completedFuture(null);
-        ackChain = ackChain.thenCombine(outcome, (previous, error) -> error)
-                .thenAcceptAsync(error -> {
-                    // PUBCOMP has no failure code, and the id is already forgotten here.
-                    if (error == null || type == MqttMessageType.PUBCOMP) {
-                        write(pubReply(type, packetId, reason, reasonString));
-                    } else if (v5) {
-                        LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
-                        if (type == MqttMessageType.PUBREC) {
-                            session.releaseQos2(packetId);
-                        }
-                        write(pubReply(type, packetId, QUOTA_EXCEEDED, "message could not be stored"));
-                    } else {
-                        // 3.x has no negative acknowledgement: close, and the client sends the message again.
-                        close();
-                    }
-                }, channel.eventLoop());
+        ackChain = ackChain.thenCombine(outcome, (previous, error) -> error).thenAcceptAsync(reply,
+                channel.eventLoop());
     }
 
     private static boolean doneOk(CompletionStage<Void> stage) {
@@ -707,6 +717,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         int maxLevels = mqttConfig.limits().maxTopicLevels();
         int[] codes = new int[requested.size()];
         List<Subscription> sendRetained = new ArrayList<>();
+        CompletionStage<Void> stored = SessionStore.DONE;
         for (int i = 0; i < requested.size(); i++) {
             MqttTopicSubscription t = requested.get(i);
             MqttSubscriptionOption option = t.option();
@@ -737,10 +748,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             int retainHandling = option.retainHandling().value();
             Subscription sub = new Subscription(clientId, filter, group, qos, option.isNoLocal(),
                     option.isRetainAsPublished(), retainHandling, subscriptionId);
-            Subscription replaced = broker.sessions().subscribe(session, sub);
+            SessionRegistry.Subscribed subscribed = broker.sessions().subscribe(session, sub);
+            stored = stored.thenCombine(subscribed.stored(), (a, b) -> null);
             codes[i] = qos;
             // Retained messages are not sent to shared subscriptions (MQTT 5.0 section 4.8.2).
-            if (group == null && (retainHandling == 0 || retainHandling == 1 && replaced == null)) {
+            if (group == null && (retainHandling == 0 || retainHandling == 1 && subscribed.replaced() == null)) {
                 sendRetained.add(sub);
             }
         }
@@ -755,15 +767,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             }
             props = reasonProperties(refused.length() == 0 ? null : refused.toString());
         }
-        write(new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
-                new MqttMessageIdAndPropertiesVariableHeader(header.messageId(), props), new MqttSubAckPayload(codes)));
-        for (Subscription sub : sendRetained) {
-            int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
-            for (Message retained : broker.router().retained(sub.filter())) {
-                // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
-                session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
+        MqttSubAckMessage subAck = new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
+                new MqttMessageIdAndPropertiesVariableHeader(header.messageId(), props), new MqttSubAckPayload(codes));
+        // A session present after a crash must have every subscription its SUBACK confirmed.
+        afterStored(stored, error -> {
+            write(subAck);
+            for (Subscription sub : sendRetained) {
+                int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
+                for (Message retained : broker.router().retained(sub.filter())) {
+                    // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
+                    session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
+                }
             }
-        }
+        });
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
@@ -773,6 +789,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         short[] codes = new short[filters.size()];
+        CompletionStage<Void> stored = SessionStore.DONE;
         for (int i = 0; i < filters.size(); i++) {
             String key = filters.get(i);
             String filter = key;
@@ -783,14 +800,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             if (filter == null || !Topics.isValidFilter(filter, mqttConfig.limits().maxTopicLevels())) {
                 codes[i] = (short) TOPIC_FILTER_INVALID;
             } else {
-                codes[i] = (short) (broker.sessions().unsubscribe(session, key) ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
+                CompletionStage<Void> removed = broker.sessions().unsubscribe(session, key);
+                codes[i] = (short) (removed != null ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
+                if (removed != null) {
+                    stored = stored.thenCombine(removed, (a, b) -> null);
+                }
             }
         }
         int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
         MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
-        write(new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
+        MqttUnsubAckMessage unsubAck = new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
                 new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
-                v5 ? new MqttUnsubAckPayload(codes) : null));
+                v5 ? new MqttUnsubAckPayload(codes) : null);
+        afterStored(stored, error -> write(unsubAck));
     }
 
     // ---- DISCONNECT --------------------------------------------------------------------------------------------

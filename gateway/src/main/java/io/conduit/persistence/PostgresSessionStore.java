@@ -115,8 +115,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void subscribe(String clientId, Subscription s) {
-        writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
+    public CompletionStage<Void> subscribe(String clientId, Subscription s) {
+        return writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, s.key());
             ps.setString(3, s.filter());
@@ -130,8 +130,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void unsubscribe(String clientId, String key) {
-        writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
+    public CompletionStage<Void> unsubscribe(String clientId, String key) {
+        return writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, key);
         }));

@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -211,21 +212,27 @@ public class SessionRegistry {
         }
     }
 
-    /** Adds or replaces a subscription of the session; returns the one replaced, or null when new. */
-    public Subscription subscribe(Session session, Subscription subscription) {
-        session.subscriptions().put(subscription.key(), subscription);
-        if (session.durable()) {
-            store.subscribe(session.clientId(), subscription);
-        }
-        return router.subscribe(session, subscription);
+    /** A subscription added: the one it replaced (null when new), and the stage after which it is stored. */
+    public record Subscribed(Subscription replaced, CompletionStage<Void> stored) {
     }
 
-    public boolean unsubscribe(Session session, String key) {
+    /** Adds or replaces a subscription of the session. */
+    public Subscribed subscribe(Session session, Subscription subscription) {
+        session.subscriptions().put(subscription.key(), subscription);
+        CompletionStage<Void> stored = session.durable() ? store.subscribe(session.clientId(), subscription)
+                : SessionStore.DONE;
+        return new Subscribed(router.subscribe(session, subscription), stored);
+    }
+
+    /** Removes a subscription; returns null when there was none, else the stage after which it is stored. */
+    public CompletionStage<Void> unsubscribe(Session session, String key) {
         Subscription removed = session.subscriptions().remove(key);
-        if (removed != null && session.durable()) {
-            store.unsubscribe(session.clientId(), key);
+        if (removed == null) {
+            return null;
         }
-        return removed != null && router.unsubscribe(session, removed);
+        CompletionStage<Void> stored = session.durable() ? store.unsubscribe(session.clientId(), key)
+                : SessionStore.DONE;
+        return router.unsubscribe(session, removed) ? stored : null;
     }
 
     public Session get(String clientId) {

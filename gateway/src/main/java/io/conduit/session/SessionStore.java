@@ -30,9 +30,9 @@ public interface SessionStore {
 
     void delete(String clientId);
 
-    void subscribe(String clientId, Subscription subscription);
+    CompletionStage<Void> subscribe(String clientId, Subscription subscription);
 
-    void unsubscribe(String clientId, String key);
+    CompletionStage<Void> unsubscribe(String clientId, String key);
 
     /** Stores an outgoing QoS 1/2 message before it is sent or while it waits. */
     CompletionStage<Void> enqueue(String clientId, long seq, Message message, int qos, boolean retain,
@@ -99,11 +99,13 @@ public interface SessionStore {
         }
 
         @Override
-        public void subscribe(String clientId, Subscription subscription) {
+        public CompletionStage<Void> subscribe(String clientId, Subscription subscription) {
+            return DONE;
         }
 
         @Override
-        public void unsubscribe(String clientId, String key) {
+        public CompletionStage<Void> unsubscribe(String clientId, String key) {
+            return DONE;
         }
 
         @Override

@@ -396,15 +396,17 @@ class PersistenceRestartIT {
     }
 
     /**
-     * The last step of a QoS 2 exchange lets the other side forget the packet id, so it may only be taken once the
-     * broker's own record of the exchange is stored: otherwise a crash brings back state the client has already
-     * dropped. The database is stopped to hold those writes back, then the gateway is killed.
+     * PUBREL, PUBCOMP, SUBACK and UNSUBACK each let the client drop state (a packet id in use, a pending
+     * subscription change), so they may only go out once the broker's own record of the change is stored: otherwise
+     * a crash brings back what the client has already let go of. The database is stopped to hold those writes back,
+     * then the gateway is killed; the clients act on whatever reached them.
      */
     @Test
-    void qos2ExchangesStepForwardOnlyOnceStored() throws Exception {
+    void stepsThatLetAClientForgetWaitForTheStore() throws Exception {
         String subscriber = "it-q2-sub";
         String publisher = "it-q2-pub";
         String inSubscriber = "it-q2-in-sub";
+        String subscribing = "it-suback";
         try (RawMqttClient in = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, inSubscriber, true,
                 sessionExpiry(300))) {
             in.subscribe(1, "q2/in", 2);
@@ -421,16 +423,26 @@ class PersistenceRestartIT {
         int outId = delivered.variableHeader().packetId();
         pub.publish("q2/in", "first", 2, false, 9, null);
         assertEquals(0, RawMqttClient.reasonCode(pub.expect(MqttMessageType.PUBREC)));
+        RawMqttClient changing = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscribing, true,
+                sessionExpiry(300));
+        changing.subscribe(1, "acked/unsub", 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM mqtt_subscription WHERE client_id = ?", subscribing) == 1);
 
         // A careful client on both sides: the subscriber keeps "once" as received until PUBREL, the publisher
         // keeps packet id 9 in use until PUBCOMP.
         Set<Integer> subscriberAwaitingRelease = new HashSet<>(Set.of(outId));
         int copiesOfOnce = 1;
         boolean pubcompBeforeCrash;
+        boolean subackBeforeCrash;
+        boolean unsubackBeforeCrash;
         EmbeddedPostgres.get().stop();
         try {
             sub.ack(MqttMessageType.PUBREC, outId);
             pub.ack(MqttMessageType.PUBREL, 9);
+            changing.send(MqttMessageBuilders.subscribe().messageId(2)
+                    .addSubscription(MqttQoS.AT_LEAST_ONCE, "acked/sub").build());
+            changing.send(MqttMessageBuilders.unsubscribe().messageId(3).addTopicFilter("acked/unsub").build());
             MqttMessage rel = sub.poll(Duration.ofSeconds(1));
             if (rel != null) {
                 assertEquals(MqttMessageType.PUBREL, rel.fixedHeader().messageType());
@@ -439,6 +451,10 @@ class PersistenceRestartIT {
             }
             MqttMessage comp = pub.poll(Duration.ofSeconds(1));
             pubcompBeforeCrash = comp != null;
+            MqttMessage subAck = changing.poll(Duration.ofSeconds(1));
+            MqttMessage unsubAck = subAck == null ? null : changing.poll(Duration.ofSeconds(1));
+            subackBeforeCrash = subAck != null;
+            unsubackBeforeCrash = unsubAck != null;
             gateway.destroyForcibly();
             assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
         } finally {
@@ -446,6 +462,7 @@ class PersistenceRestartIT {
         }
         sub.close();
         pub.close();
+        changing.close();
         gateway = startGateway();
 
         try (RawMqttClient s = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscriber, false,
@@ -493,6 +510,28 @@ class PersistenceRestartIT {
             }
             assertEquals(List.of("first", "second"), got,
                     "a new QoS 2 message reusing a completed packet id must not be taken for a retransmission");
+        }
+
+        try (RawMqttClient c = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscribing, false,
+                sessionExpiry(300));
+             RawMqttClient p = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-suback-pub", true, null)) {
+            assertTrue(c.connAck().variableHeader().isSessionPresent());
+            // Changes the broker never confirmed are made again; confirmed ones are relied on.
+            if (!subackBeforeCrash) {
+                c.subscribe(4, "acked/sub", 1);
+            }
+            if (!unsubackBeforeCrash) {
+                c.send(MqttMessageBuilders.unsubscribe().messageId(5).addTopicFilter("acked/unsub").build());
+                c.expect(MqttMessageType.UNSUBACK);
+            }
+            p.publish("acked/unsub", "unwanted", 1, false, 1, null);
+            p.expect(MqttMessageType.PUBACK);
+            p.publish("acked/sub", "wanted", 1, false, 2, null);
+            p.expect(MqttMessageType.PUBACK);
+            MqttPublishMessage m = c.expect(MqttMessageType.PUBLISH);
+            assertEquals("wanted", RawMqttClient.payload(m), "SUBACK / UNSUBACK promised more than was stored");
+            c.ack(MqttMessageType.PUBACK, m.variableHeader().packetId());
+            c.expectNothing(Duration.ofMillis(500));
         }
     }
 
