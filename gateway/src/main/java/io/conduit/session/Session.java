@@ -89,7 +89,9 @@ public final class Session implements Subscriber {
 
     public void expiryInterval(long seconds) {
         this.expiryInterval = seconds;
-        this.durable = store.durable() && seconds > 0;
+        // Once stored, a session stays stored until it ends, also when resumed with expiry 0: part of its queue may
+        // be in the store only. Recovery discards a stored session whose expiry is 0.
+        this.durable = store.durable() && (seconds > 0 || durable);
     }
 
     /** Whether this session's state is written to a durable store. */

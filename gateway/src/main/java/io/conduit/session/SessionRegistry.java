@@ -135,10 +135,8 @@ public class SessionRegistry {
             endSession(ended[0]);
         }
         if (session.durable()) {
+            // Also when resumed with expiry 0: the row stays until the session ends, and recovery discards it.
             store.open(clientId, expiryInterval, protocolLevel);
-        } else if (present[0] && store.durable()) {
-            // Resumed without an expiry: the session ends with this connection and no longer belongs in the store.
-            store.delete(clientId);
         }
         return new Opened(session, present[0]);
     }

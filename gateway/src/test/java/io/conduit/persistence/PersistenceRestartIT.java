@@ -124,6 +124,16 @@ class PersistenceRestartIT {
             s3.disconnect();
         }
 
+        // A stored session resumed with Session Expiry 0 ends with its connection: the crash ends that too.
+        try (RawMqttClient c = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-noexp", true,
+                sessionExpiry(300))) {
+            c.subscribe(1, "restart/noexp", 1);
+            c.disconnect();
+        }
+        RawMqttClient endsWithConnection = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-noexp",
+                false, null);
+        assertTrue(endsWithConnection.connAck().variableHeader().isSessionPresent());
+
         // A persistent publisher whose QoS 2 exchange the crash interrupts after PUBREC.
         RawMqttClient once = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-once", true,
                 sessionExpiry(300));
@@ -145,6 +155,10 @@ class PersistenceRestartIT {
 
         gateway = startGateway();
         once.close();
+        endsWithConnection.close();
+        try (RawMqttClient c = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-noexp", false, null)) {
+            assertFalse(c.connAck().variableHeader().isSessionPresent(), "a session with expiry 0 outlived a crash");
+        }
         try (RawMqttClient again = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, "it-crash-once", false,
                 sessionExpiry(300))) {
             assertTrue(again.connAck().variableHeader().isSessionPresent());

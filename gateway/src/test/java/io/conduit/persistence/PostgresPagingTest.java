@@ -116,6 +116,35 @@ class PostgresPagingTest {
         }
     }
 
+    @Test
+    void sessionResumedWithoutExpiryStillGetsItsWholeQueue() throws Exception {
+        String client = "pg-page-noexp";
+        offlineSubscriber(client, "pg/page-noexp");
+        try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-page-noexp-pub",
+                true, null)) {
+            publishAll(pub, "pg/page-noexp", 0, 30);
+            // Session Expiry 0 from now on: the session ends with this connection, but what it holds is delivered.
+            try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, client, false,
+                    null)) {
+                assertTrue(sub.connAck().variableHeader().isSessionPresent());
+                CompletableFuture<Void> more = null;
+                for (int i = 0; i < 40; i++) {
+                    if (i == 3) {
+                        more = CompletableFuture.runAsync(() -> publishAll(pub, "pg/page-noexp", 30, 40));
+                    }
+                    MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
+                    assertEquals("p" + i, RawMqttClient.payload(p));
+                    sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
+                }
+                more.get(30, TimeUnit.SECONDS);
+                sub.expectNothing(Duration.ofMillis(500));
+                sub.disconnect();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count(
+                "SELECT count(*) FROM mqtt_session WHERE client_id = ?", client) == 0);
+    }
+
     private void offlineSubscriber(String clientId, String topic) throws InterruptedException {
         try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, clientId, true,
                 expiry(300))) {
