@@ -13,8 +13,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -63,13 +65,17 @@ public class SessionRegistry {
         }
         long now = System.currentTimeMillis();
         int restored = 0;
+        // Wills and timers wait until every subscription is back in the router: a will published earlier would
+        // miss the subscribers of sessions restored after its own.
+        List<Message> lateWills = new ArrayList<>();
+        List<Runnable> startTimers = new ArrayList<>();
         for (SessionStore.StoredSession stored : store.loadAll()) {
             long elapsedMillis = Math.max(0, now - stored.disconnectedAtMillis());
             long expiry = stored.expiryInterval();
             if (expiry != Session.NEVER_EXPIRES && elapsedMillis >= expiry * 1000) {
                 // Expired while the broker was down: its will is late, but a will is never to be lost.
                 if (stored.delayedWill() != null) {
-                    router.publish(stored.delayedWill());
+                    lateWills.add(stored.delayedWill());
                 }
                 store.delete(stored.clientId());
                 continue;
@@ -83,14 +89,16 @@ public class SessionRegistry {
             sessions.put(stored.clientId(), session);
             if (stored.delayedWill() != null) {
                 long delay = Math.max(0, stored.willDelay() * 1000 - elapsedMillis);
-                scheduleWill(session, stored.delayedWill(), delay);
+                startTimers.add(() -> scheduleWill(session, stored.delayedWill(), delay));
             }
             if (expiry != Session.NEVER_EXPIRES) {
-                session.expiryTask(timers.schedule(() -> expire(session), expiry * 1000 - elapsedMillis,
-                        TimeUnit.MILLISECONDS));
+                startTimers.add(() -> session.expiryTask(timers.schedule(() -> expire(session),
+                        expiry * 1000 - elapsedMillis, TimeUnit.MILLISECONDS)));
             }
             restored++;
         }
+        lateWills.forEach(router::publish);
+        startTimers.forEach(Runnable::run);
         LOG.infof("restored %d persistent sessions", restored);
     }
 

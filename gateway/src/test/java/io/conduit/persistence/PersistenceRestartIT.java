@@ -605,25 +605,28 @@ class PersistenceRestartIT {
         int willDelay = 8;
         String watcher = "it-will-watcher";
         String dying = "it-will-client";
+        String expiring = "it-will-expiring";
         // A persistent watcher: the will reaches it whether it fires before or after the watcher is back.
         try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, true,
                 sessionExpiry(300))) {
             w.subscribe(1, "will/it", 1);
             w.disconnect();
         }
-        MqttProperties willProps = props(intProp(WILL_DELAY_INTERVAL, willDelay),
-                stringProp(CONTENT_TYPE, "text/plain"), new MqttProperties.UserProperty("reason", "gone"));
-        RawMqttClient client = RawMqttClient.open(mqttPort);
-        client.send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_5).clientId(dying)
-                .cleanSession(true).keepAlive(60).properties(sessionExpiry(60)).willFlag(true)
-                .willTopic("will/it").willMessage("offline".getBytes(StandardCharsets.UTF_8))
-                .willQoS(MqttQoS.AT_LEAST_ONCE).willProperties(willProps).build());
-        MqttConnAckMessage ack = client.expect(MqttMessageType.CONNACK);
-        assertEquals(0, ack.variableHeader().connectReturnCode().byteValue());
+        RawMqttClient client = connectWithWill(dying, 60, props(intProp(WILL_DELAY_INTERVAL, willDelay),
+                stringProp(CONTENT_TYPE, "text/plain"), new MqttProperties.UserProperty("reason", "gone")), "offline");
+        // Its session ends while the gateway is down, long before its will delay: the restart owes the will at once.
+        RawMqttClient shortLived = connectWithWill(expiring, 3, props(intProp(WILL_DELAY_INTERVAL, 60)), "expired");
         client.kill();
+        shortLived.kill();
         long died = System.nanoTime();
         await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count("SELECT count(*) FROM mqtt_session "
-                + "WHERE client_id = ? AND will_topic = 'will/it'", dying) == 1);
+                + "WHERE client_id IN (?, ?) AND will_topic = 'will/it'", dying, expiring) == 2);
+        // The watcher's row written again, so that recovery meets it after the sessions whose wills it is owed.
+        Object before = Sql.row("SELECT disconnected_at FROM mqtt_session WHERE client_id = ?", watcher)
+                .get("disconnected_at");
+        RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, false, sessionExpiry(300)).disconnect();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !before.equals(Sql.row(
+                "SELECT disconnected_at FROM mqtt_session WHERE client_id = ?", watcher).get("disconnected_at")));
 
         gateway.destroyForcibly();
         assertTrue(gateway.waitFor(10, TimeUnit.SECONDS));
@@ -632,6 +635,11 @@ class PersistenceRestartIT {
 
         try (RawMqttClient w = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, watcher, false,
                 sessionExpiry(300))) {
+            MqttMessage first = w.poll(Duration.ofSeconds(10));
+            assertNotNull(first, "the will of a session that expired while the gateway was down was lost");
+            assertEquals("expired", RawMqttClient.payload((MqttPublishMessage) first));
+            w.ack(MqttMessageType.PUBACK, ((MqttPublishMessage) first).variableHeader().packetId());
+
             MqttMessage m = w.poll(Duration.ofSeconds(willDelay + 10));
             assertNotNull(m, "the delayed will was lost in the restart");
             long arrivedAfter = System.nanoTime() - died;
@@ -649,7 +657,19 @@ class PersistenceRestartIT {
         }
         // Published once: a later restart must not send it again.
         await().atMost(Duration.ofSeconds(10)).until(() -> Sql.count("SELECT count(*) FROM mqtt_session "
-                + "WHERE client_id = ? AND will_topic IS NOT NULL", dying) == 0);
+                + "WHERE client_id IN (?, ?) AND will_topic IS NOT NULL", dying, expiring) == 0);
+    }
+
+    private RawMqttClient connectWithWill(String clientId, int sessionExpiry, MqttProperties willProps,
+                                          String payload) throws InterruptedException {
+        RawMqttClient client = RawMqttClient.open(mqttPort);
+        client.send(MqttMessageBuilders.connect().protocolVersion(MqttVersion.MQTT_5).clientId(clientId)
+                .cleanSession(true).keepAlive(60).properties(sessionExpiry(sessionExpiry)).willFlag(true)
+                .willTopic("will/it").willMessage(payload.getBytes(StandardCharsets.UTF_8))
+                .willQoS(MqttQoS.AT_LEAST_ONCE).willProperties(willProps).build());
+        MqttConnAckMessage ack = client.expect(MqttMessageType.CONNACK);
+        assertEquals(0, ack.variableHeader().connectReturnCode().byteValue());
+        return client;
     }
 
     @Test
