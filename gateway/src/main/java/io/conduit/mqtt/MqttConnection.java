@@ -16,6 +16,7 @@ import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.Outbound;
 import io.conduit.session.Session;
 import io.conduit.session.SessionRegistry;
+import io.conduit.session.SessionStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -75,6 +76,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import static io.conduit.mqtt.ReasonCodes.*;
 import static io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType.*;
@@ -717,33 +719,42 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
 
     /**
-     * Sends PUBACK / PUBREC once the message is durable (when durable acknowledgement is on), in the order the
-     * PUBLISH packets came: an acknowledgement that need not wait still queues behind one that does.
+     * Sends PUBACK / PUBREC (and PUBCOMP) once the message is durable (when durable acknowledgement is on), in the
+     * order the packets came: an acknowledgement that need not wait still queues behind one that does.
      */
     private void acknowledge(MqttMessageType type, int packetId, int reason, String reasonString,
                              CompletionStage<Void> durable) {
+        afterStored(durable, error -> {
+            // PUBCOMP has no failure code, and the id is already forgotten here.
+            if (error == null || type == MqttMessageType.PUBCOMP) {
+                write(pubReply(type, packetId, reason, reasonString));
+            } else if (v5) {
+                LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
+                if (type == MqttMessageType.PUBREC) {
+                    session.releaseQos2(packetId);
+                }
+                write(pubReply(type, packetId, QUOTA_EXCEEDED, "message could not be stored"));
+            } else {
+                // 3.x has no negative acknowledgement: close, and the client sends the message again.
+                close();
+            }
+        });
+    }
+
+    /**
+     * Runs a reply with the write error (null on success) once {@code durable} completes, when durable
+     * acknowledgement is on, and always in the order the packets came; at once when nothing waits.
+     */
+    private void afterStored(CompletionStage<Void> durable, Consumer<Throwable> reply) {
         boolean wait = durable != null && broker.config().persistence().durableAck() && !doneOk(durable);
         if (!wait && ackChain.isDone()) {
-            write(pubReply(type, packetId, reason, reasonString));
+            reply.accept(null);
             return;
         }
         CompletableFuture<Throwable> outcome = wait ? durable.toCompletableFuture().handle((ok, error) -> error)
                 : CompletableFuture.completedFuture(null);
-        ackChain = ackChain.thenCombine(outcome, (previous, error) -> error)
-                .thenAcceptAsync(error -> {
-                    if (error == null) {
-                        write(pubReply(type, packetId, reason, reasonString));
-                    } else if (v5) {
-                        LOG.warnf("client %s: message %d not stored: %s", clientId, packetId, error.getMessage());
-                        if (type == MqttMessageType.PUBREC) {
-                            session.releaseQos2(packetId);
-                        }
-                        write(pubReply(type, packetId, QUOTA_EXCEEDED, "message could not be stored"));
-                    } else {
-                        // 3.x has no negative acknowledgement: close, and the client sends the message again.
-                        close();
-                    }
-                }, channel.eventLoop());
+        ackChain = ackChain.thenCombine(outcome, (previous, error) -> error).thenAcceptAsync(reply,
+                channel.eventLoop());
     }
 
     private static boolean doneOk(CompletionStage<Void> stage) {
@@ -762,9 +773,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     private void onPubrel(MqttMessage m) {
         int packetId = packetId(m);
-        boolean known = session.releaseQos2(packetId);
-        write(pubReply(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND,
-                known ? null : "no QoS 2 message with packet identifier " + packetId));
+        // PUBCOMP frees the packet id for a new message: were the stored id to outlive a crash, that message would
+        // be taken for a retransmission and dropped.
+        CompletionStage<Void> forgotten = session.releaseQos2(packetId);
+        boolean known = forgotten != null;
+        acknowledge(MqttMessageType.PUBCOMP, packetId, known ? SUCCESS : PACKET_IDENTIFIER_NOT_FOUND,
+                known ? null : "no QoS 2 message with packet identifier " + packetId, forgotten);
     }
 
     private MqttMessage pubReply(MqttMessageType type, int packetId, int reason, String reasonString) {
@@ -849,6 +863,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private void applySubscriptions(int packetId, List<MqttTopicSubscription> requested, int[] codes,
                                     List<Subscription> candidates, List<Decision> decisions) {
         List<Subscription> sendRetained = new ArrayList<>();
+        CompletionStage<Void> stored = SessionStore.DONE;
         for (int i = 0; i < candidates.size(); i++) {
             Subscription sub = candidates.get(i);
             if (sub == null) {
@@ -860,11 +875,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 codes[i] = v5 ? decision.reasonCode() : UNSPECIFIED_ERROR;
                 continue;
             }
-            Subscription replaced = broker.sessions().subscribe(session, sub);
+            SessionRegistry.Subscribed subscribed = broker.sessions().subscribe(session, sub);
+            stored = stored.thenCombine(subscribed.stored(), (a, b) -> null);
             codes[i] = sub.qos();
             // Retained messages are not sent to shared subscriptions (MQTT 5.0 section 4.8.2).
             if (sub.shareGroup() == null
-                    && (sub.retainHandling() == 0 || sub.retainHandling() == 1 && replaced == null)) {
+                    && (sub.retainHandling() == 0 || sub.retainHandling() == 1 && subscribed.replaced() == null)) {
                 sendRetained.add(sub);
             }
         }
@@ -879,15 +895,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             }
             props = reasonProperties(refused.length() == 0 ? null : refused.toString());
         }
-        write(new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
-                new MqttMessageIdAndPropertiesVariableHeader(packetId, props), new MqttSubAckPayload(codes)));
-        for (Subscription sub : sendRetained) {
-            int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
-            for (Message retained : broker.router().retained(sub.filter())) {
-                // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
-                session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
+        MqttSubAckMessage subAck = new MqttSubAckMessage(fixed(MqttMessageType.SUBACK, MqttQoS.AT_MOST_ONCE),
+                new MqttMessageIdAndPropertiesVariableHeader(packetId, props), new MqttSubAckPayload(codes));
+        // A session present after a crash must have every subscription its SUBACK confirmed.
+        afterStored(stored, error -> {
+            write(subAck);
+            for (Subscription sub : sendRetained) {
+                int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
+                for (Message retained : broker.router().retained(sub.filter())) {
+                    // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
+                    session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
+                }
             }
-        }
+        });
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage unsubscribe) {
@@ -897,6 +917,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         short[] codes = new short[filters.size()];
+        CompletionStage<Void> stored = SessionStore.DONE;
         for (int i = 0; i < filters.size(); i++) {
             String key = filters.get(i);
             String filter = key;
@@ -907,14 +928,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             if (filter == null || !Topics.isValidFilter(filter, mqttConfig.limits().maxTopicLevels())) {
                 codes[i] = (short) TOPIC_FILTER_INVALID;
             } else {
-                codes[i] = (short) (broker.sessions().unsubscribe(session, key) ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
+                CompletionStage<Void> removed = broker.sessions().unsubscribe(session, key);
+                codes[i] = (short) (removed != null ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
+                if (removed != null) {
+                    stored = stored.thenCombine(removed, (a, b) -> null);
+                }
             }
         }
         int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
         MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
-        write(new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
+        MqttUnsubAckMessage unsubAck = new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
                 new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
-                v5 ? new MqttUnsubAckPayload(codes) : null));
+                v5 ? new MqttUnsubAckPayload(codes) : null);
+        afterStored(stored, error -> write(unsubAck));
     }
 
     // ---- DISCONNECT --------------------------------------------------------------------------------------------

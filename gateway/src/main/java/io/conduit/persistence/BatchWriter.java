@@ -211,7 +211,13 @@ public final class BatchWriter implements AutoCloseable {
         long backoff = 100;
         while (true) {
             try (Connection c = dataSource.getConnection()) {
-                pending.done.complete(pending.read.query(c));
+                Object result;
+                try {
+                    result = pending.read.query(c);
+                } catch (RuntimeException | AssertionError e) {
+                    throw unexpected(c, e);
+                }
+                pending.done.complete(result);
                 return;
             } catch (SQLException e) {
                 if (!isConnectionProblem(e) || !running) {
@@ -265,14 +271,37 @@ public final class BatchWriter implements AutoCloseable {
                 }
                 c.commit();
             } catch (SQLException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // The connection is probably gone; the original error says why.
-                }
+                rollback(c);
                 throw e;
+            } catch (RuntimeException | AssertionError e) {
+                rollback(c);
+                throw unexpected(c, e);
             }
         }
+    }
+
+    private static void rollback(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException | RuntimeException ignored) {
+            // The connection is probably gone; the original error says why.
+        }
+    }
+
+    /**
+     * An unchecked failure from the driver or a binder, as a SQLException the retry logic understands: uncaught, it
+     * would end the worker thread and with it every durable write. pgjdbc, for one, fails an assertion when the
+     * connection dies during a batch. A connection that is no longer valid is retried like any connection problem;
+     * on a sound connection the batch itself is at fault.
+     */
+    private static SQLException unexpected(Connection c, Throwable t) {
+        boolean lost;
+        try {
+            lost = !c.isValid(2);
+        } catch (SQLException | RuntimeException e) {
+            lost = true;
+        }
+        return new SQLException(t.toString(), lost ? "08006" : "XX000", t);
     }
 
     private static boolean isConnectionProblem(SQLException e) {

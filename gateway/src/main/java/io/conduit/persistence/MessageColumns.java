@@ -73,7 +73,7 @@ final class MessageColumns {
                 userProperties(rs.getArray("user_properties")), expires ? expiry : -1, created);
     }
 
-    private static Array userProperties(Connection c, List<Map.Entry<String, String>> props) throws SQLException {
+    static Array userProperties(Connection c, List<Map.Entry<String, String>> props) throws SQLException {
         if (props.isEmpty()) {
             return null;
         }
@@ -86,7 +86,7 @@ final class MessageColumns {
         return c.createArrayOf("text", flat);
     }
 
-    private static List<Map.Entry<String, String>> userProperties(Array array) throws SQLException {
+    static List<Map.Entry<String, String>> userProperties(Array array) throws SQLException {
         if (array == null) {
             return List.of();
         }

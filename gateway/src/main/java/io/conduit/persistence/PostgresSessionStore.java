@@ -93,7 +93,7 @@ public final class PostgresSessionStore implements SessionStore {
                 ps.setString(8, will.contentType());
                 ps.setString(9, will.responseTopic());
                 ps.setBytes(10, will.correlationData());
-                ps.setNull(11, Types.ARRAY);
+                ps.setArray(11, MessageColumns.userProperties(ps.getConnection(), will.userProperties()));
                 if (will.expires()) {
                     ps.setLong(12, will.expiryInterval());
                 } else {
@@ -115,8 +115,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void subscribe(String clientId, Subscription s) {
-        writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
+    public CompletionStage<Void> subscribe(String clientId, Subscription s) {
+        return writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, s.key());
             ps.setString(3, s.filter());
@@ -130,8 +130,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void unsubscribe(String clientId, String key) {
-        writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
+    public CompletionStage<Void> unsubscribe(String clientId, String key) {
+        return writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, key);
         }));
@@ -163,8 +163,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void released(String clientId, long seq) {
-        byClient(RELEASED, clientId, seq);
+    public CompletionStage<Void> released(String clientId, long seq) {
+        return byClient(RELEASED, clientId, seq);
     }
 
     @Override
@@ -178,8 +178,8 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public void releasedQos2(String clientId, int packetId) {
-        byClient(QOS2_OUT, clientId, packetId);
+    public CompletionStage<Void> releasedQos2(String clientId, int packetId) {
+        return byClient(QOS2_OUT, clientId, packetId);
     }
 
     /** A write whose parameters are the client id and one number (a sequence number or a packet id). */
@@ -264,7 +264,8 @@ public final class PostgresSessionStore implements SessionStore {
                         Integer payloadFormat = rs.wasNull() ? null : (int) format;
                         will = new Message(willTopic, rs.getBytes("will_payload"), rs.getShort("will_qos"),
                                 rs.getBoolean("will_retain"), id, payloadFormat, rs.getString("will_content_type"),
-                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"), List.of(),
+                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"),
+                                MessageColumns.userProperties(rs.getArray("will_user_properties")),
                                 expires ? expiry : -1, System.nanoTime());
                     }
                     out.add(new StoredSession(id, rs.getLong("expiry_interval"), rs.getShort("protocol_level"),

@@ -8,8 +8,14 @@ import io.conduit.session.SessionStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.EventExecutor;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import jakarta.annotation.Priority;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
@@ -17,6 +23,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Chooses the stores behind the core's persistence seams: PostgreSQL when a datasource URL is configured
@@ -36,6 +43,9 @@ public class StoreProducers {
 
     @Inject
     MeterRegistry meters;
+
+    @Inject
+    Vertx vertx;
 
     private BatchWriter writer;
 
@@ -88,6 +98,22 @@ public class StoreProducers {
             return SessionStore.MEMORY;
         }
         return new PostgresSessionStore(dataSource.get(), writer(), config.persistence().memoryWindow());
+    }
+
+    /**
+     * Commits the last writes before Quarkus closes the datasource, which it does before beans are destroyed. Runs
+     * after the MQTT listeners closed every connection (their observer has the default priority); each connection's
+     * close handler, which stores its session's disconnect time and delayed will, runs as a task on its event loop,
+     * so one empty task per event loop waits for them.
+     */
+    void drainOnShutdown(@Observes @Priority(Integer.MAX_VALUE) ShutdownEvent event) {
+        if (writer() == null) {
+            return;
+        }
+        for (EventExecutor loop : ((VertxInternal) vertx).getEventLoopGroup()) {
+            loop.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        close();
     }
 
     @PreDestroy

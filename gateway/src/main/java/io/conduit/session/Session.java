@@ -89,7 +89,9 @@ public final class Session implements Subscriber {
 
     public void expiryInterval(long seconds) {
         this.expiryInterval = seconds;
-        this.durable = store.durable() && seconds > 0;
+        // Once stored, a session stays stored until it ends, also when resumed with expiry 0: part of its queue may
+        // be in the store only. Recovery discards a stored session whose expiry is 0.
+        this.durable = store.durable() && (seconds > 0 || durable);
     }
 
     /** Whether this session's state is written to a durable store. */
@@ -304,7 +306,10 @@ public final class Session implements Subscriber {
             Outgoing out = it.next();
             out.awaitingResend = false;
             if (out.released) {
-                connection.sendPubrel(out.packetId);
+                // A PUBREL still held for its store write goes out once the write completes.
+                if (!out.pubrelHeld) {
+                    connection.sendPubrel(out.packetId);
+                }
                 onWire++;
             } else if (onWire >= quota) {
                 // The client may have reconnected with a smaller Receive Maximum: the rest go out as acks free room.
@@ -354,11 +359,23 @@ public final class Session implements Subscriber {
             return true;
         }
         out.released = true;
-        if (durable) {
-            store.released(clientId, out.seq);
+        if (!durable) {
+            connection.sendPubrel(packetId);
+            return true;
         }
-        connection.sendPubrel(packetId);
+        // PUBREL lets the client forget the message; were the gateway to crash before the release is stored, it
+        // would send the message again and the client would take it for a new one.
+        out.pubrelHeld = true;
+        store.released(clientId, out.seq).whenCompleteAsync((ok, error) -> releaseStored(out),
+                connection.executor());
         return true;
+    }
+
+    private synchronized void releaseStored(Outgoing out) {
+        out.pubrelHeld = false;
+        if (ready && inflight.get(out.packetId) == out) {
+            connection.sendPubrel(out.packetId);
+        }
     }
 
     public synchronized boolean onPubcomp(int packetId) {
@@ -383,13 +400,15 @@ public final class Session implements Subscriber {
         return durable ? store.receivedQos2(clientId, packetId) : SessionStore.DONE;
     }
 
-    /** Forgets an incoming QoS 2 packet id on PUBREL; false when it was not known. */
-    public synchronized boolean releaseQos2(int packetId) {
-        boolean known = inboundQos2.remove(packetId);
-        if (known && durable) {
-            store.releasedQos2(clientId, packetId);
+    /**
+     * Forgets an incoming QoS 2 packet id on PUBREL. Returns null when it was not known; otherwise the stage after
+     * which it is forgotten durably, the earliest PUBCOMP may free the id for a new message.
+     */
+    public synchronized CompletionStage<Void> releaseQos2(int packetId) {
+        if (!inboundQos2.remove(packetId)) {
+            return null;
         }
-        return known;
+        return durable ? store.releasedQos2(clientId, packetId) : SessionStore.DONE;
     }
 
     public synchronized int pendingQos2() {
@@ -465,6 +484,8 @@ public final class Session implements Subscriber {
         final int[] subscriptionIds;
         int packetId;
         boolean released;
+        /** Released, but PUBREL waits until the store has the release. */
+        boolean pubrelHeld;
         boolean awaitingResend;
 
         Outgoing(long seq, Message message, int qos, boolean retain, int[] subscriptionIds) {

@@ -13,9 +13,12 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,13 +65,17 @@ public class SessionRegistry {
         }
         long now = System.currentTimeMillis();
         int restored = 0;
+        // Wills and timers wait until every subscription is back in the router: a will published earlier would
+        // miss the subscribers of sessions restored after its own.
+        List<Message> lateWills = new ArrayList<>();
+        List<Runnable> startTimers = new ArrayList<>();
         for (SessionStore.StoredSession stored : store.loadAll()) {
             long elapsedMillis = Math.max(0, now - stored.disconnectedAtMillis());
             long expiry = stored.expiryInterval();
             if (expiry != Session.NEVER_EXPIRES && elapsedMillis >= expiry * 1000) {
                 // Expired while the broker was down: its will is late, but a will is never to be lost.
                 if (stored.delayedWill() != null) {
-                    router.publish(stored.delayedWill());
+                    lateWills.add(stored.delayedWill());
                 }
                 store.delete(stored.clientId());
                 continue;
@@ -82,14 +89,16 @@ public class SessionRegistry {
             sessions.put(stored.clientId(), session);
             if (stored.delayedWill() != null) {
                 long delay = Math.max(0, stored.willDelay() * 1000 - elapsedMillis);
-                scheduleWill(session, stored.delayedWill(), delay);
+                startTimers.add(() -> scheduleWill(session, stored.delayedWill(), delay));
             }
             if (expiry != Session.NEVER_EXPIRES) {
-                session.expiryTask(timers.schedule(() -> expire(session), expiry * 1000 - elapsedMillis,
-                        TimeUnit.MILLISECONDS));
+                startTimers.add(() -> session.expiryTask(timers.schedule(() -> expire(session),
+                        expiry * 1000 - elapsedMillis, TimeUnit.MILLISECONDS)));
             }
             restored++;
         }
+        lateWills.forEach(router::publish);
+        startTimers.forEach(Runnable::run);
         LOG.infof("restored %d persistent sessions", restored);
     }
 
@@ -134,10 +143,8 @@ public class SessionRegistry {
             endSession(ended[0]);
         }
         if (session.durable()) {
+            // Also when resumed with expiry 0: the row stays until the session ends, and recovery discards it.
             store.open(clientId, expiryInterval, protocolLevel);
-        } else if (present[0] && store.durable()) {
-            // Resumed without an expiry: the session ends with this connection and no longer belongs in the store.
-            store.delete(clientId);
         }
         return new Opened(session, present[0]);
     }
@@ -211,21 +218,27 @@ public class SessionRegistry {
         }
     }
 
-    /** Adds or replaces a subscription of the session; returns the one replaced, or null when new. */
-    public Subscription subscribe(Session session, Subscription subscription) {
-        session.subscriptions().put(subscription.key(), subscription);
-        if (session.durable()) {
-            store.subscribe(session.clientId(), subscription);
-        }
-        return router.subscribe(session, subscription);
+    /** A subscription added: the one it replaced (null when new), and the stage after which it is stored. */
+    public record Subscribed(Subscription replaced, CompletionStage<Void> stored) {
     }
 
-    public boolean unsubscribe(Session session, String key) {
+    /** Adds or replaces a subscription of the session. */
+    public Subscribed subscribe(Session session, Subscription subscription) {
+        session.subscriptions().put(subscription.key(), subscription);
+        CompletionStage<Void> stored = session.durable() ? store.subscribe(session.clientId(), subscription)
+                : SessionStore.DONE;
+        return new Subscribed(router.subscribe(session, subscription), stored);
+    }
+
+    /** Removes a subscription; returns null when there was none, else the stage after which it is stored. */
+    public CompletionStage<Void> unsubscribe(Session session, String key) {
         Subscription removed = session.subscriptions().remove(key);
-        if (removed != null && session.durable()) {
-            store.unsubscribe(session.clientId(), key);
+        if (removed == null) {
+            return null;
         }
-        return removed != null && router.unsubscribe(session, removed);
+        CompletionStage<Void> stored = session.durable() ? store.unsubscribe(session.clientId(), key)
+                : SessionStore.DONE;
+        return router.unsubscribe(session, removed) ? stored : null;
     }
 
     public Session get(String clientId) {

@@ -30,9 +30,9 @@ public interface SessionStore {
 
     void delete(String clientId);
 
-    void subscribe(String clientId, Subscription subscription);
+    CompletionStage<Void> subscribe(String clientId, Subscription subscription);
 
-    void unsubscribe(String clientId, String key);
+    CompletionStage<Void> unsubscribe(String clientId, String key);
 
     /** Stores an outgoing QoS 1/2 message before it is sent or while it waits. */
     CompletionStage<Void> enqueue(String clientId, long seq, Message message, int qos, boolean retain,
@@ -40,14 +40,16 @@ public interface SessionStore {
 
     void inflight(String clientId, long seq, int packetId);
 
-    void released(String clientId, long seq);
+    /** PUBREC came back for a QoS 2 message; PUBREL waits for the returned stage. */
+    CompletionStage<Void> released(String clientId, long seq);
 
     /** Acknowledged (PUBACK / PUBCOMP) or dropped: the message leaves the store. */
     void remove(String clientId, long seq);
 
     CompletionStage<Void> receivedQos2(String clientId, int packetId);
 
-    void releasedQos2(String clientId, int packetId);
+    /** PUBREL came for an incoming QoS 2 packet id; PUBCOMP waits for the returned stage. */
+    CompletionStage<Void> releasedQos2(String clientId, int packetId);
 
     /**
      * Queued (not in flight) messages after a sequence number, oldest first, read after every write submitted
@@ -97,11 +99,13 @@ public interface SessionStore {
         }
 
         @Override
-        public void subscribe(String clientId, Subscription subscription) {
+        public CompletionStage<Void> subscribe(String clientId, Subscription subscription) {
+            return DONE;
         }
 
         @Override
-        public void unsubscribe(String clientId, String key) {
+        public CompletionStage<Void> unsubscribe(String clientId, String key) {
+            return DONE;
         }
 
         @Override
@@ -115,7 +119,8 @@ public interface SessionStore {
         }
 
         @Override
-        public void released(String clientId, long seq) {
+        public CompletionStage<Void> released(String clientId, long seq) {
+            return DONE;
         }
 
         @Override
@@ -128,7 +133,8 @@ public interface SessionStore {
         }
 
         @Override
-        public void releasedQos2(String clientId, int packetId) {
+        public CompletionStage<Void> releasedQos2(String clientId, int packetId) {
+            return DONE;
         }
 
         @Override
