@@ -20,6 +20,10 @@ public final class Bench {
             System.out.print(Options.USAGE);
             return;
         }
+        if (args.length > 0 && args[0].equals("header")) {
+            System.out.println(Result.header());
+            return;
+        }
         if (args.length > 0 && args[0].equals("summarize")) {
             if (args.length < 2) {
                 System.err.print(Options.USAGE);

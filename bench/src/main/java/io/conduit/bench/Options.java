@@ -12,6 +12,7 @@ final class Options {
     static final String USAGE = """
             usage: java -jar conduit-bench.jar [run] [--option value ...]
                    java -jar conduit-bench.jar summarize FILE.jsonl [--baseline LABEL]
+                   java -jar conduit-bench.jar header      (the markdown header of the rows)
 
             run options (defaults in brackets):
               --host H              broker address [127.0.0.1]

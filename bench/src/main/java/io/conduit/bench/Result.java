@@ -7,9 +7,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What one scenario run measured; printed as a markdown table row and as one line of JSON. */
+/**
+ * What one scenario run measured; printed as a markdown table row and as one line of JSON. {@code lost} counts
+ * messages acknowledged to their publisher (QoS 1) or sent (QoS 0) that a subscriber had not received when the
+ * drain period ended; when the drain timed out ({@code drainComplete} false) some of them may still have been on
+ * their way.
+ */
 record Result(String scenario, String label, String protocol, int payload, int publishers, int subscribers, int qos,
-              int window, double rateTarget, double seconds, double drainSeconds, double deliveredPerSecond,
+              int window, double rateTarget, double seconds, double drainSeconds, boolean drainComplete,
+              double deliveredPerSecond,
               double publishedPerSecond, long sent, long acked, long unacked, long delivered, long expected,
               long lost, long duplicates, long foreign, Percentiles latency, Percentiles ackLatency,
               double benchCpuPercent, String loadBefore, String loadAfter, List<String> errors) {
@@ -35,12 +41,12 @@ record Result(String scenario, String label, String protocol, int payload, int p
 
     String markdownRow() {
         return String.format(Locale.ROOT,
-                "| %s | %s | %s | %d | %d x %d | %d | %s | %.0f | %.0f | %d | %d | %s | %s | %s | %s | %s | %s "
+                "| %s | %s | %s | %d | %d x %d | %d | %s | %.0f | %.0f | %s | %d | %s | %s | %s | %s | %s | %s "
                         + "| %.1f | %.0f | %s / %s |%s",
                 scenario, label, protocol, payload, publishers, window, subscribers,
                 rateTarget > 0 ? String.format(Locale.ROOT, "%.0f", rateTarget) : "max",
-                deliveredPerSecond, publishedPerSecond, lost, duplicates, ms(latency.p50()), ms(latency.p99()),
-                ms(latency.p999()), ms(latency.max()), ms(ackLatency.p50()), ms(ackLatency.p99()), seconds,
+                deliveredPerSecond, publishedPerSecond, lost + (drainComplete ? "" : " (drain timed out)"), duplicates,
+                ms(latency.p50()), ms(latency.p99()), ms(latency.p999()), ms(latency.max()), ms(ackLatency.p50()), ms(ackLatency.p99()), seconds,
                 benchCpuPercent, loadBefore, loadAfter, errors.isEmpty() ? "" : " ERRORS: " + errors);
     }
 
@@ -57,6 +63,7 @@ record Result(String scenario, String label, String protocol, int payload, int p
         m.put("rate_target", rateTarget);
         m.put("duration_s", round(seconds, 3));
         m.put("drain_s", round(drainSeconds, 3));
+        m.put("drain_complete", drainComplete);
         m.put("delivered_per_s", round(deliveredPerSecond, 1));
         m.put("published_per_s", round(publishedPerSecond, 1));
         m.put("sent", sent);

@@ -43,6 +43,7 @@ final class Runner {
         List<String> errors = new ArrayList<>();
         double measuredSeconds = 0;
         double drainSeconds = 0;
+        boolean drainComplete = false;
         String loadBefore = LoadAverage.read();
         long cpuStart = 0;
         long cpuEnd = 0;
@@ -93,6 +94,7 @@ final class Runner {
                 Thread.sleep(20);
             }
             drainSeconds = (System.nanoTime() - t1) / 1e9;
+            drainComplete = drained(plan, pubs, subs);
 
             List<CompletableFuture<Void>> closing = new ArrayList<>();
             pubs.forEach(c -> closing.add(c.disconnect()));
@@ -116,7 +118,7 @@ final class Runner {
             // After termination every client's plain fields are visible here.
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
-        return result(plan, pubs, subs, errors, measuredSeconds, drainSeconds, loadBefore,
+        return result(plan, pubs, subs, errors, measuredSeconds, drainSeconds, drainComplete, loadBefore,
                 cpuEnd - cpuStart);
     }
 
@@ -186,7 +188,8 @@ final class Runner {
     }
 
     private Result result(Plan plan, List<Client> pubs, List<Client> subs, List<String> errors,
-                          double seconds, double drainSeconds, String loadBefore, long cpuNanos) {
+                          double seconds, double drainSeconds, boolean drainComplete, String loadBefore,
+                          long cpuNanos) {
         Histogram latency = new Histogram(TimeUnit.SECONDS.toMicros(300), 3);
         Histogram ackLatency = new Histogram(TimeUnit.SECONDS.toMicros(300), 3);
         long sent = 0;
@@ -233,7 +236,7 @@ final class Runner {
         }
         return new Result(plan.scenario(), options.label, options.protocolName(), plan.payload(), pubs.size(),
                 subs.size(), plan.publishers().isEmpty() ? 0 : plan.publishers().get(0).qos(), window, plan.rate(),
-                seconds, drainSeconds, deliveredMeasured / Math.max(seconds, 1e-9),
+                seconds, drainSeconds, drainComplete, deliveredMeasured / Math.max(seconds, 1e-9),
                 publishedMeasured / Math.max(seconds, 1e-9), sent, acked, unacked, delivered, expected, lost,
                 duplicates, foreign, Result.Percentiles.of(latency), Result.Percentiles.of(ackLatency),
                 cpuNanos / 1e9 / Math.max(seconds, 1e-9) * 100, loadBefore, LoadAverage.read(), errors);
