@@ -15,6 +15,9 @@
 # SCENARIOS [persistent-qos1], PUBLISHERS [4], WINDOW [128], RATE [bench default], PROTOCOL [3.1.1],
 # TARGETS [durable nondurable mosquitto], BUILD [1: mvn -o package first; 0: use the jars as they are],
 # PROFILE [0], CONDUIT_JAVA_OPTS [none], OUT [bench/target/results-<time>], BENCH_THREADS [1].
+# Before/after comparisons: TARGETS may also name durable-base and nondurable-base, which run the Conduit build in
+# BASELINE_JAR [bench/target/baseline-app/quarkus-run.jar] (e.g. a copy of gateway/target/quarkus-app made from an
+# earlier commit), interleaved with the others.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +42,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 BENCH_JAR=$ROOT/bench/target/conduit-bench.jar
 CONDUIT_JAR=$ROOT/gateway/target/quarkus-app/quarkus-run.jar
+BASELINE_JAR=${BASELINE_JAR:-$ROOT/bench/target/baseline-app/quarkus-run.jar}
 
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -125,14 +129,14 @@ start_postgres() {
     runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U conduit --auth=trust -E UTF8 >"$WORK/initdb.log" 2>&1
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pglog/postgres.log" -w -t 60 \
         -o "-p $PGPORT -k $WORK/pgsock -c listen_addresses=127.0.0.1" start >/dev/null
-    for db in conduit_durable conduit_nondurable; do
+    for db in conduit_durable conduit_nondurable conduit_durable_base conduit_nondurable_base; do
         runuser -u postgres -- "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U conduit "$db"
     done
     log "PostgreSQL 15 on 127.0.0.1:$PGPORT (fsync and synchronous_commit at their defaults: on)"
 }
 
-start_conduit() { # name durable-ack database
-    local name=$1 port http
+start_conduit() { # name durable-ack database [jar]
+    local name=$1 jar=${4:-$CONDUIT_JAR} port http
     port=$(free_port); PORT[$name]=$port
     http=$(free_port)
     # shellcheck disable=SC2086
@@ -141,10 +145,10 @@ start_conduit() { # name durable-ack database
         CONDUIT_MQTT_LIMITS_MAX_QUEUED_MESSAGES=1000000 CONDUIT_PERSISTENCE_DURABLE_ACK="$2" \
         QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$3" \
         QUARKUS_DATASOURCE_USERNAME=conduit QUARKUS_DATASOURCE_PASSWORD= \
-        java $CONDUIT_JAVA_OPTS -jar "$CONDUIT_JAR" >"$WORK/$name.log" 2>&1 &
+        java $CONDUIT_JAVA_OPTS -jar "$jar" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
     wait_for_port "$name" "$port" 90
-    log "Conduit '$name' (durable ack $2, database $3) on 127.0.0.1:$port, pid ${PID[$name]}"
+    log "Conduit '$name' (durable ack $2, database $3, $jar) on 127.0.0.1:$port, pid ${PID[$name]}"
 }
 
 start_mosquitto() {
@@ -176,6 +180,8 @@ label_of() {
     case $1 in
         durable) echo conduit-durable ;;
         nondurable) echo conduit-nondurable ;;
+        durable-base) echo conduit-durable-baseline ;;
+        nondurable-base) echo conduit-nondurable-baseline ;;
         *) echo "$1" ;;
     esac
 }
@@ -241,6 +247,8 @@ for t in $TARGETS; do
     case $t in
         durable) start_conduit durable true conduit_durable ;;
         nondurable) start_conduit nondurable false conduit_nondurable ;;
+        durable-base) start_conduit durable-base true conduit_durable_base "$BASELINE_JAR" ;;
+        nondurable-base) start_conduit nondurable-base false conduit_nondurable_base "$BASELINE_JAR" ;;
         mosquitto) start_mosquitto ;;
         *) log "unknown target $t"; exit 1 ;;
     esac

@@ -39,6 +39,8 @@ final class Summary {
         }
         if (baseline != null && labels.remove(baseline)) {
             labels.add(baseline);
+        } else {
+            baseline = null;
         }
         StringBuilder h = new StringBuilder("| scenario | payload B |");
         StringBuilder sep = new StringBuilder("|---|--:|");
