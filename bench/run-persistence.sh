@@ -11,7 +11,8 @@
 #   SCENARIOS=persistent-qos1,persistent-qos1-rate bench/run-persistence.sh
 #   PROFILE=1 bench/run-persistence.sh             # plus one JFR-profiled durable run at the end
 #
-# Settings (environment): ROUNDS [3], DURATION [15] and WARMUP [5] seconds per run, PAYLOADS [16,1024],
+# Settings (environment): ROUNDS [3], DURATION [15] and WARMUP [5] seconds per run, DRAIN [30] most seconds to wait
+# for deliveries after publishing stopped, PAYLOADS [16,1024],
 # SCENARIOS [persistent-qos1], PUBLISHERS [4], WINDOW [128], RATE [bench default], PROTOCOL [3.1.1],
 # TARGETS [durable nondurable mosquitto], BUILD [1: mvn -o package first; 0: use the jars as they are],
 # PROFILE [0], CONDUIT_JAVA_OPTS [none], OUT [bench/target/results-<time>], BENCH_THREADS [1].
@@ -26,6 +27,7 @@ cd "$ROOT"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-5}
+DRAIN=${DRAIN:-30}
 PAYLOADS=${PAYLOADS:-16,1024}
 SCENARIOS=${SCENARIOS:-persistent-qos1}
 PUBLISHERS=${PUBLISHERS:-4}
@@ -50,7 +52,7 @@ RUNS_MD=$OUT/runs.md
 WORK=$(mktemp -d /tmp/conduit-bench.XXXXXX)
 chmod 755 "$WORK"
 
-declare -A PID PORT
+declare -A PID PORT HTTP
 PGPORT=""
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -138,7 +140,7 @@ start_postgres() {
 start_conduit() { # name durable-ack database [jar]
     local name=$1 jar=${4:-$CONDUIT_JAR} port http
     port=$(free_port); PORT[$name]=$port
-    http=$(free_port)
+    http=$(free_port); HTTP[$name]=$http
     # shellcheck disable=SC2086
     env CONDUIT_MQTT_HOST=127.0.0.1 CONDUIT_MQTT_PORT="$port" CONDUIT_MQTT_WS_PORT=-1 \
         QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" \
@@ -148,7 +150,7 @@ start_conduit() { # name durable-ack database [jar]
         java $CONDUIT_JAVA_OPTS -jar "$jar" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
     wait_for_port "$name" "$port" 90
-    log "Conduit '$name' (durable ack $2, database $3, $jar) on 127.0.0.1:$port, pid ${PID[$name]}"
+    log "Conduit '$name' (durable ack $2, database $3, $jar) on 127.0.0.1:$port (HTTP $http), pid ${PID[$name]}"
 }
 
 start_mosquitto() {
@@ -186,17 +188,42 @@ label_of() {
     esac
 }
 
+# A counter from a Conduit's Prometheus endpoint (0 when absent).
+metric() { # target name
+    curl -s --max-time 5 "http://127.0.0.1:${HTTP[$1]}/q/metrics" 2>/dev/null \
+        | awk -v n="$2" '$1 == n { printf "%.0f", $2; found = 1 } END { if (!found) printf "0" }'
+}
+
+# Waits (at most 40 s) until the brokers and PostgreSQL are idle again (< 10% of a core over a second): a run
+# leaves work behind (autovacuum of the queue table, a backlog), which must not be billed to the next target.
+settle() {
+    local pids t0 t1 i
+    for i in $(seq 40); do
+        mapfile -t pids < <(printf '%s\n' "${PID[@]}"; pg_pids)
+        t0=$(cpu_ticks "${pids[@]}")
+        sleep 1
+        t1=$(cpu_ticks "${pids[@]}")
+        (( (t1 - t0) * 100 / $(getconf CLK_TCK) < 10 )) && return 0
+    done
+    log "brokers/PostgreSQL still busy after 40 s; going on"
+}
+
 # One bench invocation against a target; extra arguments go to the bench.
 bench() { # target duration warmup json-file [args...]
     local target=$1 duration=$2 warmup=$3 json=$4
     shift 4
     local args=(--port "${PORT[$target]}" --label "$(label_of "$target")" --scenario "$SCENARIOS"
         --payload "$PAYLOADS" --publishers "$PUBLISHERS" --window "$WINDOW" --protocol "$PROTOCOL"
-        --duration "$duration" --warmup "$warmup" --threads "$BENCH_THREADS" --json-out "$json" --no-header)
+        --duration "$duration" --warmup "$warmup" --drain "$DRAIN" --threads "$BENCH_THREADS" --json-out "$json" --no-header)
     [[ -n $RATE ]] && args+=(--rate "$RATE")
     local pids=("${PID[$target]}")
     [[ $target != mosquitto ]] && mapfile -t -O 1 pids < <(pg_pids)
-    local broker0 pg0 t0 broker1 pg1 t1 status=0
+    local broker0 pg0 t0 broker1 pg1 t1 status=0 committed0=0 cancelled0=0
+    settle
+    if [[ $target != mosquitto ]]; then
+        committed0=$(metric "$target" conduit_persistence_committed_total)
+        cancelled0=$(metric "$target" conduit_persistence_cancelled_total)
+    fi
     broker0=$(cpu_ticks "${PID[$target]}"); pg0=$(cpu_ticks "${pids[@]:1}"); t0=$(date +%s.%N)
     local up0; up0=$(uptime)
     timeout 900 java -jar "$BENCH_JAR" "${args[@]}" "$@" | grep '^|' | tee -a "$RUNS_MD" \
@@ -208,6 +235,11 @@ bench() { # target duration warmup json-file [args...]
         -v u0="${up0##*load average: }" -v u1="$(uptime | sed 's/.*load average: //')" \
         'BEGIN { w = t1 - t0; printf "  %s: wall %.1f s, broker CPU %.0f%%, PostgreSQL CPU %.0f%% (of one core, whole bench process incl. warm-up/drain); load %s -> %s\n", n, w, 100*b/hz/w, 100*p/hz/w, u0, u1 }' \
         | tee -a "$RUNS_MD" >&2
+    if [[ $target != mosquitto ]]; then
+        echo "  $target: database writes committed $(( $(metric "$target" conduit_persistence_committed_total) \
+            - committed0 )), taken back before reaching the database $(( $(metric "$target" \
+            conduit_persistence_cancelled_total) - cancelled0 ))" | tee -a "$RUNS_MD" >&2
+    fi
     if ((status != 0)); then
         log "bench against $target exited with $status (errors or lost messages; see the row above)"
     fi

@@ -132,15 +132,20 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
 
     /** Subscribes to one filter; completes with the granted QoS (or fails on a refusal). */
     CompletableFuture<Integer> subscribe(Plan.Sub sub, int publishers) {
+        expect(sub, publishers);
+        suback = new CompletableFuture<>();
+        channel.writeAndFlush(MqttMessageBuilders.subscribe().messageId(1)
+                .addSubscription(MqttQoS.valueOf(sub.qos()), sub.filter()).build());
+        return suback;
+    }
+
+    /** Prepares to count deliveries for a subscription the session already has (a resumed persistent session). */
+    void expect(Plan.Sub sub, int publishers) {
         this.sub = sub;
         this.seen = new BitSet[publishers];
         for (int i = 0; i < publishers; i++) {
             seen[i] = new BitSet();
         }
-        suback = new CompletableFuture<>();
-        channel.writeAndFlush(MqttMessageBuilders.subscribe().messageId(1)
-                .addSubscription(MqttQoS.valueOf(sub.qos()), sub.filter()).build());
-        return suback;
     }
 
     void configurePublisher(Plan.Pub pub, int index, int payloadSize) {
@@ -294,7 +299,7 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
             seen[publisher].set(seq);
             unique++;
         }
-        if (state.measuring()) {
+        if (state.recordingDeliveries()) {
             receivedMeasured++;
             latency.recordValue(Math.max(0, Math.min(HIGHEST_MICROS, (now - Payload.sentNanos(p)) / 1000)));
         }

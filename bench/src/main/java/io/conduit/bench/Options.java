@@ -18,8 +18,13 @@ final class Options {
               --host H              broker address [127.0.0.1]
               --port P              broker MQTT port [1883]
               --label NAME          what is measured, e.g. conduit-durable; goes into every row [broker]
-              --scenario LIST       comma list of: persistent-qos1, persistent-qos1-rate, fan-in, fan-out, pairs
-                                    [persistent-qos1]
+              --scenario LIST       comma list of [persistent-qos1]:
+                                      persistent-qos1         N publishers -> 1 persistent QoS 1 session, online
+                                      persistent-qos1-rate    the same at a fixed total rate (latency)
+                                      persistent-qos1-offline the session is offline while publishers run (every
+                                                              message stored), then reconnects: published msg/s is
+                                                              the store's rate, delivered msg/s the drain from it
+                                      fan-in, fan-out, pairs  clean sessions, --qos 0 or 1
               --payload LIST        comma list of payload sizes in bytes, at least 16 [16]
               --publishers N        publishing connections (fan-in, persistent-qos1, pairs) [4]
               --subscribers N       subscribing connections (fan-out; pairs uses one per publisher) [4]

@@ -13,8 +13,20 @@ record Plan(String scenario, List<Pub> publishers, List<Sub> subscribers, int pa
     record Pub(String topic, int qos, int window, double rate) {
     }
 
-    /** A subscribing connection; {@code persistent} keeps its session (3.1.1 clean session 0 / 5.0 expiry). */
-    record Sub(String filter, int qos, boolean persistent) {
+    /**
+     * A subscribing connection; {@code persistent} keeps its session (3.1.1 clean session 0 / 5.0 expiry);
+     * {@code offline} disconnects it while the publishers run and reconnects it afterwards, so that every message
+     * is stored first and delivered from the store.
+     */
+    record Sub(String filter, int qos, boolean persistent, boolean offline) {
+        Sub(String filter, int qos, boolean persistent) {
+            this(filter, qos, persistent, false);
+        }
+    }
+
+    /** Whether the subscribers are away while publishing (delivery is measured after, from the store). */
+    boolean offline() {
+        return subscribers.stream().anyMatch(Sub::offline);
     }
 
     /** Builds the plan of a named scenario; {@code base} makes its topics unique to this run. */
@@ -24,6 +36,12 @@ record Plan(String scenario, List<Pub> publishers, List<Sub> subscribers, int pa
                     o.rate == null ? 0 : o.rate, payload, base);
             case "persistent-qos1-rate" -> manyToOne(scenario, o.publishers, 1, true, o.window,
                     o.rate == null ? 1000 : o.rate, payload, base);
+            case "persistent-qos1-offline" -> {
+                Plan p = manyToOne(scenario, o.publishers, 1, true, o.window, o.rate == null ? 0 : o.rate, payload,
+                        base);
+                yield new Plan(scenario, p.publishers(), List.of(new Sub(base + "/in", 1, true, true)), payload,
+                        p.rate());
+            }
             case "fan-in" -> manyToOne(scenario, o.publishers, o.qos, false, o.window,
                     o.rate == null ? 0 : o.rate, payload, base);
             case "fan-out" -> fanOut(o, payload, base);

@@ -66,6 +66,9 @@ final class Runner {
                 c.connect(clean, spec.persistent() ? options.sessionExpiry : 0)
                         .get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 c.subscribe(spec, plan.publishers().size()).get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                if (spec.offline()) {
+                    c.disconnect().get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                }
                 subs.add(c);
             }
             for (int i = 0; i < plan.publishers().size(); i++) {
@@ -89,12 +92,36 @@ final class Runner {
             measuredSeconds = (t1 - t0) / 1e9;
             pubs.forEach(Client::stopPublishing);
 
-            long drainDeadline = t1 + (long) (options.drain * 1e9);
+            long drainStart = t1;
+            if (plan.offline()) {
+                // Every message is in the store now: wait for the publishers' acks, then bring the subscribers
+                // back and time how fast the store is drained to them.
+                long ackDeadline = t1 + (long) (options.drain * 1e9);
+                while (System.nanoTime() < ackDeadline && pubs.stream().anyMatch(p -> p.inflightNow > 0)
+                        && firstError(pubs, subs) == null) {
+                    Thread.sleep(20);
+                }
+                state.phase(RunState.Phase.MEASURE_DELIVERY);
+                drainStart = System.nanoTime();
+                for (int i = 0; i < subs.size(); i++) {
+                    Client away = subs.get(i);
+                    if (!plan.subscribers().get(i).offline()) {
+                        continue;
+                    }
+                    Client back = open(bootstrap, away.clientId, state);
+                    back.expect(away.sub, plan.publishers().size());
+                    back.connect(false, options.sessionExpiry).get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    subs.set(i, back);
+                }
+            }
+            long drainDeadline = drainStart + (long) (options.drain * 1e9);
             while (System.nanoTime() < drainDeadline && !drained(plan, pubs, subs) && firstError(pubs, subs) == null) {
                 Thread.sleep(20);
             }
-            drainSeconds = (System.nanoTime() - t1) / 1e9;
+            long drainEnd = System.nanoTime();
+            drainSeconds = (drainEnd - drainStart) / 1e9;
             drainComplete = drained(plan, pubs, subs);
+            state.phase(RunState.Phase.DRAIN);
 
             List<CompletableFuture<Void>> closing = new ArrayList<>();
             pubs.forEach(c -> closing.add(c.disconnect()));
@@ -207,6 +234,7 @@ final class Runner {
         }
         long delivered = 0;
         long deliveredMeasured = 0;
+        long deliveredUnique = 0;
         long expected = 0;
         long lost = 0;
         long duplicates = 0;
@@ -214,6 +242,7 @@ final class Runner {
         for (Client s : subs) {
             delivered += s.received;
             deliveredMeasured += s.receivedMeasured;
+            deliveredUnique += s.unique;
             duplicates += s.duplicates;
             foreign += s.foreign;
             latency.add(s.latency);
@@ -236,7 +265,10 @@ final class Runner {
         }
         return new Result(plan.scenario(), options.label, options.protocolName(), plan.payload(), pubs.size(),
                 subs.size(), plan.publishers().isEmpty() ? 0 : plan.publishers().get(0).qos(), window, plan.rate(),
-                seconds, drainSeconds, drainComplete, deliveredMeasured / Math.max(seconds, 1e-9),
+                seconds, drainSeconds, drainComplete,
+                // Offline subscribers: how fast the stored messages came out of the store once they were back.
+                plan.offline() ? deliveredUnique / Math.max(drainSeconds, 1e-9)
+                        : deliveredMeasured / Math.max(seconds, 1e-9),
                 publishedMeasured / Math.max(seconds, 1e-9), sent, acked, unacked, delivered, expected, lost,
                 duplicates, foreign, Result.Percentiles.of(latency), Result.Percentiles.of(ackLatency),
                 cpuNanos / 1e9 / Math.max(seconds, 1e-9) * 100, loadBefore, LoadAverage.read(), errors);
