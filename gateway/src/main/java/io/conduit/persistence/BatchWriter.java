@@ -14,6 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -61,7 +62,64 @@ public final class BatchWriter implements AutoCloseable {
         T query(Connection connection) throws SQLException;
     }
 
-    private record Pending(Write write, Read<?> read, CompletableFuture<Object> done) {
+    /**
+     * A write that may still be taken back: {@link #cancel} succeeds while the worker has not picked the write for a
+     * batch, and then completes it as if it had committed. The caller must only cancel a write whose effect a later
+     * write would undo anyway (an INSERT whose row is deleted next), so that skipping both changes nothing.
+     */
+    public static final class Ticket {
+        private final Pending pending;
+
+        private Ticket(Pending pending) {
+            this.pending = pending;
+        }
+
+        public CompletableFuture<Void> future() {
+            @SuppressWarnings({"unchecked", "rawtypes"})
+            CompletableFuture<Void> f = (CompletableFuture) pending.done;
+            return f;
+        }
+
+        /**
+         * Whether the worker has not taken the write yet. A value the write's binder reads, set before this returns
+         * true, is seen by the binder: the worker takes a write (atomically) before it binds it.
+         */
+        public boolean queued() {
+            return pending.state == QUEUED;
+        }
+
+        /** Takes the write back unless the worker already took it; on success its future completes normally. */
+        public boolean cancel() {
+            if (STATE.compareAndSet(pending, QUEUED, CANCELLED)) {
+                pending.done.complete(null);
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private static final int QUEUED = 0;
+    private static final int TAKEN = 1;
+    private static final int CANCELLED = 2;
+    private static final AtomicIntegerFieldUpdater<Pending> STATE =
+            AtomicIntegerFieldUpdater.newUpdater(Pending.class, "state");
+
+    private static final class Pending {
+        final Write write;
+        final Read<?> read;
+        final CompletableFuture<Object> done;
+        volatile int state = QUEUED;
+
+        Pending(Write write, Read<?> read, CompletableFuture<Object> done) {
+            this.write = write;
+            this.read = read;
+            this.done = done;
+        }
+
+        /** Claims the write for a batch; false when it was cancelled. */
+        boolean take() {
+            return STATE.compareAndSet(this, QUEUED, TAKEN);
+        }
     }
 
     private final DataSource dataSource;
@@ -72,6 +130,7 @@ public final class BatchWriter implements AutoCloseable {
     private final Thread worker;
     private final AtomicLong committedWrites = new AtomicLong();
     private final AtomicLong failedWrites = new AtomicLong();
+    private final AtomicLong cancelledWrites = new AtomicLong();
     private volatile boolean running = true;
     private volatile boolean healthy = true;
     private volatile String lastError;
@@ -90,13 +149,18 @@ public final class BatchWriter implements AutoCloseable {
      * Enqueues a write; the future completes when its transaction has committed. When the queue is full the future
      * fails at once with {@link WriterFullException}.
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
     public CompletableFuture<Void> submit(Write write) {
-        CompletableFuture done = new CompletableFuture<>();
-        if (!queue.offer(new Pending(write, null, done))) {
-            done.completeExceptionally(new WriterFullException());
+        return enqueue(write).future();
+    }
+
+    /** Like {@link #submit}, and the write may be {@linkplain Ticket#cancel() taken back} until the worker takes it. */
+    public Ticket enqueue(Write write) {
+        Pending p = new Pending(write, null, new CompletableFuture<>());
+        if (!queue.offer(p)) {
+            p.state = CANCELLED;
+            p.done.completeExceptionally(new WriterFullException());
         }
-        return done;
+        return new Ticket(p);
     }
 
     /**
@@ -107,7 +171,7 @@ public final class BatchWriter implements AutoCloseable {
     public <T> CompletableFuture<T> read(Read<T> read) {
         CompletableFuture done = new CompletableFuture<>();
         try {
-            queue.put(new Pending(null, read, done));
+            queue.put(new Pending(null, read, (CompletableFuture<Object>) done));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             done.completeExceptionally(e);
@@ -148,6 +212,11 @@ public final class BatchWriter implements AutoCloseable {
         return failedWrites.get();
     }
 
+    /** Writes taken back before they reached the database (an INSERT whose DELETE came before it was written). */
+    public long cancelledWrites() {
+        return cancelledWrites.get();
+    }
+
     private void run() {
         List<Pending> batch = new ArrayList<>(maxBatch);
         while (running || !queue.isEmpty()) {
@@ -157,16 +226,28 @@ public final class BatchWriter implements AutoCloseable {
                     continue;
                 }
                 if (first.read != null) {
+                    first.state = TAKEN;
                     readWithRetry(first);
                 } else {
-                    batch.add(first);
+                    if (first.take()) {
+                        batch.add(first);
+                    } else {
+                        cancelledWrites.incrementAndGet();
+                    }
                     // Take the writes that follow, up to the next read, which must see them committed.
                     Pending next;
                     while (batch.size() < maxBatch && (next = queue.peek()) != null && next.write != null) {
-                        batch.add(queue.poll());
+                        queue.poll();
+                        if (next.take()) {
+                            batch.add(next);
+                        } else {
+                            cancelledWrites.incrementAndGet();
+                        }
                     }
-                    commitWithRetry(batch);
-                    batch.clear();
+                    if (!batch.isEmpty()) {
+                        commitWithRetry(batch);
+                        batch.clear();
+                    }
                 }
                 if (queue.size() < capacity / 2) {
                     releaseWaiters();

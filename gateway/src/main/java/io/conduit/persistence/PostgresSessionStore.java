@@ -15,11 +15,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Persistent sessions in PostgreSQL. Every change goes through the batch writer in the order the broker made it, so
  * a restart finds the state as of the last committed batch; recovery reads it back with plain queries.
+ *
+ * <p>An outgoing message's row lives from {@link #enqueue} to {@link #remove}. While its INSERT still waits in the
+ * writer's queue, later changes to it are folded in instead of written: marking it in flight or released sets the
+ * columns of the pending INSERT, and removing it (the subscriber acknowledged it, or it was dropped) takes the
+ * INSERT back, so that a message acknowledged faster than the database commits costs no write at all. The
+ * INSERT's stage then completes as if it had committed: the message no longer needs storing, which is what a
+ * durable PUBACK waits for. A removal after the INSERT was taken is written as usual, and takes back a still
+ * pending in-flight UPDATE of the same row, which the DELETE makes moot.
  */
 public final class PostgresSessionStore implements SessionStore {
 
@@ -39,8 +49,8 @@ public final class PostgresSessionStore implements SessionStore {
             + "retain_handling = EXCLUDED.retain_handling, subscription_id = EXCLUDED.subscription_id";
     private static final String UNSUBSCRIBE = "DELETE FROM mqtt_subscription WHERE client_id = ? AND topic_key = ?";
     private static final String ENQUEUE = "INSERT INTO mqtt_queued_message (client_id, seq, retain, "
-            + "subscription_ids, " + MessageColumns.NAMES + ") VALUES (?, ?, ?, ?, " + MessageColumns.PLACEHOLDERS
-            + ") ON CONFLICT DO NOTHING";
+            + "subscription_ids, packet_id, released, " + MessageColumns.NAMES + ") VALUES (?, ?, ?, ?, ?, ?, "
+            + MessageColumns.PLACEHOLDERS + ") ON CONFLICT DO NOTHING";
     private static final String INFLIGHT = "UPDATE mqtt_queued_message SET packet_id = ? WHERE client_id = ? AND seq = ?";
     private static final String RELEASED = "UPDATE mqtt_queued_message SET released = true "
             + "WHERE client_id = ? AND seq = ?";
@@ -54,6 +64,23 @@ public final class PostgresSessionStore implements SessionStore {
     private final DataSource dataSource;
     private final BatchWriter writer;
     private final int memoryWindow;
+    /** Messages whose INSERT has not completed yet. */
+    private final Map<Key, PendingRow> pendingRows = new ConcurrentHashMap<>();
+    /** In-flight UPDATEs not completed yet. */
+    private final Map<Key, BatchWriter.Ticket> pendingUpdates = new ConcurrentHashMap<>();
+
+    private record Key(String clientId, long seq) {
+    }
+
+    /**
+     * A message row whose INSERT is queued. Calls for one session come under the session's lock, one at a time;
+     * the fields are volatile for the writer's thread, which binds them when it takes the INSERT.
+     */
+    private static final class PendingRow {
+        BatchWriter.Ticket insert;
+        volatile int packetId;
+        volatile boolean released;
+    }
 
     public PostgresSessionStore(DataSource dataSource, BatchWriter writer, int memoryWindow) {
         this.dataSource = dataSource;
@@ -140,7 +167,10 @@ public final class PostgresSessionStore implements SessionStore {
     @Override
     public CompletionStage<Void> enqueue(String clientId, long seq, Message message, int qos, boolean retain,
                                          int[] subscriptionIds) {
-        return writer.submit(BatchWriter.Write.of(ENQUEUE, ps -> {
+        Key key = new Key(clientId, seq);
+        PendingRow row = new PendingRow();
+        pendingRows.put(key, row);
+        row.insert = writer.enqueue(BatchWriter.Write.of(ENQUEUE, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
             ps.setBoolean(3, retain);
@@ -149,26 +179,65 @@ public final class PostgresSessionStore implements SessionStore {
                 ids[i] = subscriptionIds[i];
             }
             ps.setArray(4, ps.getConnection().createArrayOf("integer", ids));
-            MessageColumns.bind(ps, 5, message, qos);
+            int packetId = row.packetId;
+            if (packetId == 0) {
+                ps.setNull(5, Types.INTEGER);
+            } else {
+                ps.setInt(5, packetId);
+            }
+            ps.setBoolean(6, row.released);
+            MessageColumns.bind(ps, 7, message, qos);
         }));
+        CompletableFuture<Void> done = row.insert.future();
+        done.whenComplete((ok, error) -> pendingRows.remove(key, row));
+        return done;
     }
 
     @Override
     public void inflight(String clientId, long seq, int packetId) {
-        writer.submit(BatchWriter.Write.of(INFLIGHT, ps -> {
+        Key key = new Key(clientId, seq);
+        PendingRow row = pendingRows.get(key);
+        if (row != null) {
+            // Set before asking: if the INSERT is still queued, the writer binds this value when it takes it.
+            row.packetId = packetId;
+            if (row.insert.queued()) {
+                return;
+            }
+        }
+        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.of(INFLIGHT, ps -> {
             ps.setInt(1, packetId);
             ps.setString(2, clientId);
             ps.setLong(3, seq);
         }));
+        pendingUpdates.put(key, update);
+        update.future().whenComplete((ok, error) -> pendingUpdates.remove(key, update));
     }
 
     @Override
     public CompletionStage<Void> released(String clientId, long seq) {
+        PendingRow row = pendingRows.get(new Key(clientId, seq));
+        if (row != null) {
+            row.released = true;
+            if (row.insert.queued()) {
+                // Folded into the INSERT still waiting: durable when that commits.
+                return row.insert.future();
+            }
+        }
         return byClient(RELEASED, clientId, seq);
     }
 
     @Override
     public void remove(String clientId, long seq) {
+        Key key = new Key(clientId, seq);
+        PendingRow row = pendingRows.remove(key);
+        if (row != null && row.insert.cancel()) {
+            // Never written, and nothing else about it was (the in-flight mark was folded into the INSERT).
+            return;
+        }
+        BatchWriter.Ticket update = pendingUpdates.remove(key);
+        if (update != null) {
+            update.cancel();
+        }
         byClient(REMOVE, clientId, seq);
     }
 

@@ -74,6 +74,9 @@ public class StoreProducers {
                     .description("writes committed to the database").register(meters);
             FunctionCounter.builder("conduit.persistence.failed", writer, BatchWriter::failedWrites)
                     .description("writes the database refused").register(meters);
+            FunctionCounter.builder("conduit.persistence.cancelled", writer, BatchWriter::cancelledWrites)
+                    .description("writes made moot before they reached the database (a message acknowledged "
+                            + "before its INSERT was written)").register(meters);
             Gauge.builder("conduit.persistence.up", writer, w -> w.healthy() ? 1 : 0)
                     .description("1 while the database accepts writes").register(meters);
         }

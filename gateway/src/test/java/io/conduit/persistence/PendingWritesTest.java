@@ -1,0 +1,184 @@
+package io.conduit.persistence;
+
+import io.conduit.routing.Message;
+import io.conduit.session.SessionStore;
+import io.conduit.testing.EmbeddedPostgres;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The session store folds changes to a message into its INSERT while that still waits in the writer's queue, and
+ * takes the INSERT back when the message is removed before it was written. The writer is held on a read (a latch)
+ * so that the writes queue up behind it.
+ */
+class PendingWritesTest {
+
+    private static final String CLIENT = "pending-writes";
+
+    private BatchWriter writer;
+    private PostgresSessionStore store;
+    private PGSimpleDataSource dataSource;
+    private CountDownLatch gate;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        EmbeddedPostgres pg = EmbeddedPostgres.get();
+        dataSource = new PGSimpleDataSource();
+        dataSource.setUrl(pg.jdbcUrl());
+        dataSource.setUser(EmbeddedPostgres.USER);
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+            s.execute(Files.readString(Path.of("src/main/resources/db/migration/V1__mqtt_state.sql"),
+                    StandardCharsets.UTF_8));
+        }
+        writer = new BatchWriter(dataSource, 1000, 100);
+        store = new PostgresSessionStore(dataSource, writer, 100);
+        store.open(CLIENT, 3600, 5).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (gate != null) {
+            gate.countDown();
+        }
+        writer.close();
+    }
+
+    /** Holds the writer on a read until {@link #release()}. */
+    private void hold() throws InterruptedException {
+        gate = new CountDownLatch(1);
+        CountDownLatch inRead = new CountDownLatch(1);
+        writer.read(c -> {
+            inRead.countDown();
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        assertTrue(inRead.await(10, TimeUnit.SECONDS));
+    }
+
+    private void release() {
+        gate.countDown();
+    }
+
+    /** Waits until every write submitted so far has committed. */
+    private void barrier() throws Exception {
+        writer.read(c -> null).get(10, TimeUnit.SECONDS);
+    }
+
+    private CompletableFuture<Void> enqueue(long seq, int qos) {
+        return store.enqueue(CLIENT, seq, Message.of("t/" + seq, "m" + seq, qos, false), qos, false, new int[0])
+                .toCompletableFuture();
+    }
+
+    private long rows() throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM mqtt_queued_message")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void removedBeforeItWasWrittenCostsNoWriteAndCompletesTheInsert() throws Exception {
+        hold();
+        long committed = writer.committedWrites();
+        CompletableFuture<Void> stored = enqueue(1, 1);
+        store.inflight(CLIENT, 1, 17);
+        assertFalse(stored.isDone(), "nothing is committed while the writer is held");
+        store.remove(CLIENT, 1);
+        // Acknowledged by the subscriber before the database saw it: a durable PUBACK may go out now.
+        assertTrue(stored.isDone() && !stored.isCompletedExceptionally());
+        release();
+        barrier();
+        assertEquals(0, rows());
+        assertEquals(committed, writer.committedWrites(), "no INSERT, UPDATE or DELETE reached the database");
+        assertEquals(1, writer.cancelledWrites());
+    }
+
+    @Test
+    void inFlightAndReleasedAreFoldedIntoAQueuedInsert() throws Exception {
+        hold();
+        CompletableFuture<Void> stored = enqueue(1, 2);
+        store.inflight(CLIENT, 1, 42);
+        store.released(CLIENT, 1);
+        long committed = writer.committedWrites();
+        release();
+        stored.get(10, TimeUnit.SECONDS);
+        barrier();
+        assertEquals(committed + 1, writer.committedWrites(), "one INSERT, no UPDATE");
+        List<SessionStore.StoredSession> sessions = store.loadAll();
+        assertEquals(1, sessions.size());
+        List<SessionStore.StoredMessage> inflight = sessions.get(0).inflight();
+        assertEquals(1, inflight.size());
+        assertEquals(42, inflight.get(0).packetId());
+        assertTrue(inflight.get(0).released());
+        assertTrue(sessions.get(0).queued().isEmpty());
+    }
+
+    @Test
+    void aWrittenMessageIsDeletedAndItsPendingUpdateTakenBack() throws Exception {
+        enqueue(1, 1).get(10, TimeUnit.SECONDS);
+        assertEquals(1, rows());
+        hold();
+        store.inflight(CLIENT, 1, 5);
+        store.remove(CLIENT, 1);
+        release();
+        barrier();
+        assertEquals(0, rows());
+        assertEquals(1, writer.cancelledWrites(), "the in-flight UPDATE was moot");
+    }
+
+    @Test
+    void anInsertTheWriterHasTakenIsNotTakenBack() throws Exception {
+        CompletableFuture<Void> stored = enqueue(1, 1);
+        stored.get(10, TimeUnit.SECONDS);
+        store.inflight(CLIENT, 1, 3);
+        barrier();
+        List<SessionStore.StoredMessage> inflight = store.loadAll().get(0).inflight();
+        assertEquals(1, inflight.size());
+        assertEquals(3, inflight.get(0).packetId());
+        store.remove(CLIENT, 1);
+        barrier();
+        assertEquals(0, rows());
+        assertEquals(0, writer.cancelledWrites());
+    }
+
+    @Test
+    void queuedMessagesStayQueuedAndPageInOrder() throws Exception {
+        hold();
+        for (int seq = 1; seq <= 5; seq++) {
+            enqueue(seq, 1);
+        }
+        store.remove(CLIENT, 2);
+        store.inflight(CLIENT, 1, 9);
+        release();
+        List<SessionStore.StoredMessage> page = store.loadQueued(CLIENT, 0, 10).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(3L, 4L, 5L), page.stream().map(SessionStore.StoredMessage::seq).toList());
+        page.forEach(m -> assertNull(m.packetId()));
+        assertEquals(4, rows());
+    }
+}
