@@ -155,12 +155,19 @@ public final class Session implements Subscriber {
         Outgoing out = new Outgoing(nextSeq++, message, qos, retain, subscriptionIds);
         CompletionStage<Void> stored = durable ? store.enqueue(clientId, out.seq, message, qos, retain,
                 subscriptionIds) : null;
-        if (sendNow) {
+        // The subscriber may deliver a QoS 2 message as soon as it arrives and will drop a second copy only under the
+        // same packet id: were it sent before it is stored, a crash would bring it back under another id.
+        boolean hold = stored != null && qos == 2 && !stored.toCompletableFuture().isDone();
+        if (sendNow && !hold) {
             highestSeqOnHeap = out.seq;
             send(out);
         } else if (inStore == 0 && !paging && queue.size() < (durable ? memoryWindow : maxQueued)) {
             highestSeqOnHeap = out.seq;
             queue.add(out);
+            if (hold) {
+                out.unstored = true;
+                stored.whenCompleteAsync((ok, error) -> storedNow(out));
+            }
         } else {
             // Older messages wait in the store: this one waits there too, to keep the order.
             inStore++;
@@ -211,7 +218,8 @@ public final class Session implements Subscriber {
             }
         }
         long now = System.nanoTime();
-        while (!queue.isEmpty() && inflight.size() < quota) {
+        // A message not stored yet holds back the ones behind it, which keeps their order.
+        while (!queue.isEmpty() && inflight.size() < quota && !queue.peek().unstored) {
             Outgoing next = queue.poll();
             if (next.message.isExpired(now)) {
                 metrics.messagesDropped.increment();
@@ -241,6 +249,11 @@ public final class Session implements Subscriber {
                 forget(out);
             }
         }
+    }
+
+    private synchronized void storedNow(Outgoing out) {
+        out.unstored = false;
+        drain();
     }
 
     /** Reads the next queued messages back from the store; they come after everything on the heap. */
@@ -486,6 +499,8 @@ public final class Session implements Subscriber {
         boolean released;
         /** Released, but PUBREL waits until the store has the release. */
         boolean pubrelHeld;
+        /** A QoS 2 message that is sent only once the store has it. */
+        boolean unstored;
         boolean awaitingResend;
 
         Outgoing(long seq, Message message, int qos, boolean retain, int[] subscriptionIds) {

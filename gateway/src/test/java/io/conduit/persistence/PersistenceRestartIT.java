@@ -421,6 +421,7 @@ class PersistenceRestartIT {
         String publisher = "it-q2-pub";
         String inSubscriber = "it-q2-in-sub";
         String subscribing = "it-suback";
+        String live = "it-q2-live";
         try (RawMqttClient in = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, inSubscriber, true,
                 sessionExpiry(300))) {
             in.subscribe(1, "q2/in", 2);
@@ -437,6 +438,15 @@ class PersistenceRestartIT {
         int outId = delivered.variableHeader().packetId();
         pub.publish("q2/in", "first", 2, false, 9, null);
         assertEquals(0, RawMqttClient.reasonCode(pub.expect(MqttMessageType.PUBREC)));
+        // Online when the next QoS 2 message comes; the packet ids it has seen differ from those after recovery.
+        RawMqttClient liveSub = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, live, true, sessionExpiry(300));
+        liveSub.subscribe(1, "q2/live", 2);
+        for (int i = 0; i < 5; i++) {
+            pub.publish("q2/live", "warm-up", 1, false, 20 + i, null);
+            pub.expect(MqttMessageType.PUBACK);
+            liveSub.ack(MqttMessageType.PUBACK, liveSub.<MqttPublishMessage>expect(MqttMessageType.PUBLISH)
+                    .variableHeader().packetId());
+        }
         RawMqttClient changing = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscribing, true,
                 sessionExpiry(300));
         changing.subscribe(1, "acked/unsub", 1);
@@ -450,8 +460,19 @@ class PersistenceRestartIT {
         boolean pubcompBeforeCrash;
         boolean subackBeforeCrash;
         boolean unsubackBeforeCrash;
+        Set<Integer> liveAwaitingRelease = new HashSet<>();
+        int copiesOfLive = 0;
         EmbeddedPostgres.get().stop();
         try {
+            // Neither the publisher's packet id nor the subscriber's copy can be stored now.
+            pub.publish("q2/live", "live", 2, false, 12, null);
+            MqttMessage early = liveSub.poll(Duration.ofSeconds(1));
+            if (early != null) {
+                int id = packetId(early);
+                liveAwaitingRelease.add(id);
+                copiesOfLive++;
+                liveSub.ack(MqttMessageType.PUBREC, id);
+            }
             sub.ack(MqttMessageType.PUBREC, outId);
             pub.ack(MqttMessageType.PUBREL, 9);
             changing.send(MqttMessageBuilders.subscribe().messageId(2)
@@ -477,6 +498,7 @@ class PersistenceRestartIT {
         sub.close();
         pub.close();
         changing.close();
+        liveSub.close();
         gateway = startGateway();
 
         try (RawMqttClient s = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, subscriber, false,
@@ -504,11 +526,34 @@ class PersistenceRestartIT {
                 p.ack(MqttMessageType.PUBREL, 9);
                 p.expect(MqttMessageType.PUBCOMP);
             }
+            // No PUBREC came for packet id 12 before the crash: the client sends the PUBLISH again.
+            p.send(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, true, MqttQoS.EXACTLY_ONCE,
+                    false, 0), new MqttPublishVariableHeader("q2/live", 12, MqttProperties.NO_PROPERTIES),
+                    Unpooled.copiedBuffer("live", StandardCharsets.UTF_8)));
+            p.expect(MqttMessageType.PUBREC);
+            p.ack(MqttMessageType.PUBREL, 12);
+            p.expect(MqttMessageType.PUBCOMP);
             // Packet id 9 is free again from the client's point of view: this is a new message.
             p.publish("q2/in", "second", 2, false, 9, null);
             p.expect(MqttMessageType.PUBREC);
             p.ack(MqttMessageType.PUBREL, 9);
             p.expect(MqttMessageType.PUBCOMP);
+        }
+        try (RawMqttClient l = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, live, false, sessionExpiry(300))) {
+            MqttMessage m;
+            while ((m = l.poll(Duration.ofSeconds(2))) != null) {
+                int id = packetId(m);
+                if (m instanceof MqttPublishMessage p) {
+                    if (liveAwaitingRelease.add(id)) {
+                        copiesOfLive++;
+                    }
+                    l.ack(MqttMessageType.PUBREC, id);
+                } else {
+                    liveAwaitingRelease.remove(id);
+                    l.ack(MqttMessageType.PUBCOMP, id);
+                }
+            }
+            assertEquals(1, copiesOfLive, "a QoS 2 message went out before it was stored, and again after the crash");
         }
         try (RawMqttClient in = RawMqttClient.connect(mqttPort, MqttVersion.MQTT_5, inSubscriber, false,
                 sessionExpiry(300))) {
