@@ -298,6 +298,8 @@ public final class BatchWriter implements AutoCloseable {
                 } catch (RuntimeException | AssertionError e) {
                     throw unexpected(c, e);
                 }
+                // A read that reaches the database proves it is back, as a commit would.
+                healthy = true;
                 pending.done.complete(result);
                 return;
             } catch (SQLException e) {
