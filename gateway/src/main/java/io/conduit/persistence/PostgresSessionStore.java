@@ -30,6 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * INSERT's stage then completes as if it had committed: the message no longer needs storing, which is what a
  * durable PUBACK waits for. A removal after the INSERT was taken is written as usual, and takes back a still
  * pending in-flight UPDATE of the same row, which the DELETE makes moot.
+ *
+ * <p>The writes of a message row are {@linkplain BatchWriter.Write#row staged} (INSERT, in flight, released,
+ * DELETE): the writer may group a run of them by statement, since rows are independent and each row's writes come
+ * in that order.
  */
 public final class PostgresSessionStore implements SessionStore {
 
@@ -170,7 +174,7 @@ public final class PostgresSessionStore implements SessionStore {
         Key key = new Key(clientId, seq);
         PendingRow row = new PendingRow();
         pendingRows.put(key, row);
-        row.insert = writer.enqueue(BatchWriter.Write.of(ENQUEUE, ps -> {
+        row.insert = writer.enqueue(BatchWriter.Write.row(ENQUEUE, 0, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
             ps.setBoolean(3, retain);
@@ -204,7 +208,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return;
             }
         }
-        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.of(INFLIGHT, ps -> {
+        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.row(INFLIGHT, 1, ps -> {
             ps.setInt(1, packetId);
             ps.setString(2, clientId);
             ps.setLong(3, seq);
@@ -222,7 +226,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return;
             }
         }
-        writer.submit(BatchWriter.Write.of(RELEASED, ps -> {
+        writer.submit(BatchWriter.Write.row(RELEASED, 2, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
         }));
@@ -240,7 +244,7 @@ public final class PostgresSessionStore implements SessionStore {
         if (update != null) {
             update.cancel();
         }
-        writer.submit(BatchWriter.Write.of(REMOVE, ps -> {
+        writer.submit(BatchWriter.Write.row(REMOVE, 3, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
         }));
