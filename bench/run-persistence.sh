@@ -226,7 +226,7 @@ bench() { # target duration warmup json-file [args...]
         --duration "$duration" --warmup "$warmup" --drain "$DRAIN" --threads "$BENCH_THREADS" --json-out "$json" --no-header)
     [[ -n $RATE ]] && args+=(--rate "$RATE")
     local pids=("${PID[$target]}")
-    [[ $target != mosquitto ]] && mapfile -t -O 1 pids < <(pg_pids)
+    mapfile -t -O 1 pids < <(pg_pids)
     local broker0 pg0 t0 broker1 pg1 t1 status=0 committed0="" cancelled0=""
     settle
     if [[ $target != mosquitto ]]; then
