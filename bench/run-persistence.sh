@@ -188,10 +188,19 @@ label_of() {
     esac
 }
 
-# A counter from a Conduit's Prometheus endpoint (0 when absent).
+# A counter from a Conduit's Prometheus endpoint (empty when it cannot be read).
 metric() { # target name
-    curl -s --max-time 5 "http://127.0.0.1:${HTTP[$1]}/q/metrics" 2>/dev/null \
-        | awk -v n="$2" '$1 == n { printf "%.0f", $2; found = 1 } END { if (!found) printf "0" }'
+    local i v
+    for i in 1 2 3; do
+        v=$(curl -s --max-time 10 "http://127.0.0.1:${HTTP[$1]}/q/metrics" 2>/dev/null \
+            | awk -v n="$2" '$1 == n { printf "%.0f", $2 }')
+        [[ -n $v ]] && { echo "$v"; return; }
+        sleep 1
+    done
+}
+
+delta() { # after before
+    if [[ -n $1 && -n $2 ]]; then echo $(($1 - $2)); else echo "n/a"; fi
 }
 
 # Waits (at most 40 s) until the brokers and PostgreSQL are idle again (< 10% of a core over a second): a run
@@ -217,8 +226,8 @@ bench() { # target duration warmup json-file [args...]
         --duration "$duration" --warmup "$warmup" --drain "$DRAIN" --threads "$BENCH_THREADS" --json-out "$json" --no-header)
     [[ -n $RATE ]] && args+=(--rate "$RATE")
     local pids=("${PID[$target]}")
-    [[ $target != mosquitto ]] && mapfile -t -O 1 pids < <(pg_pids)
-    local broker0 pg0 t0 broker1 pg1 t1 status=0 committed0=0 cancelled0=0
+    mapfile -t -O 1 pids < <(pg_pids)
+    local broker0 pg0 t0 broker1 pg1 t1 status=0 committed0="" cancelled0=""
     settle
     if [[ $target != mosquitto ]]; then
         committed0=$(metric "$target" conduit_persistence_committed_total)
@@ -236,9 +245,9 @@ bench() { # target duration warmup json-file [args...]
         'BEGIN { w = t1 - t0; printf "  %s: wall %.1f s, broker CPU %.0f%%, PostgreSQL CPU %.0f%% (of one core, whole bench process incl. warm-up/drain); load %s -> %s\n", n, w, 100*b/hz/w, 100*p/hz/w, u0, u1 }' \
         | tee -a "$RUNS_MD" >&2
     if [[ $target != mosquitto ]]; then
-        echo "  $target: database writes committed $(( $(metric "$target" conduit_persistence_committed_total) \
-            - committed0 )), taken back before reaching the database $(( $(metric "$target" \
-            conduit_persistence_cancelled_total) - cancelled0 ))" | tee -a "$RUNS_MD" >&2
+        echo "  $target: database writes committed $(delta "$(metric "$target" conduit_persistence_committed_total)" \
+            "$committed0"), taken back before reaching the database $(delta "$(metric "$target" \
+            conduit_persistence_cancelled_total)" "$cancelled0")" | tee -a "$RUNS_MD" >&2
     fi
     if ((status != 0)); then
         log "bench against $target exited with $status (errors or lost messages; see the row above)"

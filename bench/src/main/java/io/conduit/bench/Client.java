@@ -200,7 +200,8 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
         }
         long now = System.nanoTime();
         if (pub.rate() > 0) {
-            long due = (long) ((now - rateStart) * pub.rate() / 1e9);
+            // Message k is due at rateStart + k / rate: k = 0 at once.
+            long due = (long) ((now - rateStart) * pub.rate() / 1e9) + 1;
             while (scheduled < due && (pubQos == MqttQoS.AT_MOST_ONCE || inflight < window)) {
                 // The intended send time, not the actual one: a stalled window shows up as latency
                 // (no coordinated omission).

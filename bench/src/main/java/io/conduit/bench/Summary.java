@@ -29,7 +29,7 @@ final class Summary {
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> r = (Map<String, Object>) Json.parse(line);
-            String key = r.get("scenario") + "|" + num(r, "payload");
+            String key = r.get("scenario") + "|" + (long) num(r, "payload");
             String label = (String) r.get("label");
             if (!labels.contains(label)) {
                 labels.add(label);

@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -36,7 +37,23 @@ public final class BatchWriter implements AutoCloseable {
 
         void bind(PreparedStatement ps) throws SQLException;
 
+        /** See {@link #row}; -1 for a write that keeps its place. */
+        default int stage() {
+            return -1;
+        }
+
         static Write of(String sql, Binder binder) {
+            return row(sql, -1, binder);
+        }
+
+        /**
+         * A write to one row that goes through a fixed life cycle, {@code stage} being its step (0 first): it
+         * commutes with every write of such a kind to another row, and the writes to one row are submitted in stage
+         * order. Within a run of consecutive staged writes the worker may then group them by stage, stably, so that
+         * each statement is one JDBC batch (one round trip) instead of one round trip per change of statement. A
+         * write without a stage is a barrier nothing moves across.
+         */
+        static Write row(String sql, int stage, Binder binder) {
             return new Write() {
                 @Override
                 public String sql() {
@@ -46,6 +63,11 @@ public final class BatchWriter implements AutoCloseable {
                 @Override
                 public void bind(PreparedStatement ps) throws SQLException {
                     binder.bind(ps);
+                }
+
+                @Override
+                public int stage() {
+                    return stage;
                 }
             };
         }
@@ -245,6 +267,7 @@ public final class BatchWriter implements AutoCloseable {
                         }
                     }
                     if (!batch.isEmpty()) {
+                        groupByStage(batch);
                         commitWithRetry(batch);
                         batch.clear();
                     }
@@ -258,6 +281,28 @@ public final class BatchWriter implements AutoCloseable {
             }
         }
     }
+
+    /** Sorts each run of consecutive staged writes by stage, stably (see {@link Write#row}). */
+    static void groupByStage(List<Pending> batch) {
+        int n = batch.size();
+        int i = 0;
+        while (i < n) {
+            if (batch.get(i).write.stage() < 0) {
+                i++;
+                continue;
+            }
+            int j = i + 1;
+            while (j < n && batch.get(j).write.stage() >= 0) {
+                j++;
+            }
+            if (j - i > 1) {
+                batch.subList(i, j).sort(BY_STAGE);
+            }
+            i = j;
+        }
+    }
+
+    private static final Comparator<Pending> BY_STAGE = Comparator.comparingInt(p -> p.write.stage());
 
     private void commitWithRetry(List<Pending> batch) throws InterruptedException {
         long backoff = 100;

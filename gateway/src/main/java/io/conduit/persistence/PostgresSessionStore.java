@@ -30,6 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * INSERT's stage then completes as if it had committed: the message no longer needs storing, which is what a
  * durable PUBACK waits for. A removal after the INSERT was taken is written as usual, and takes back a still
  * pending in-flight UPDATE of the same row, which the DELETE makes moot.
+ *
+ * <p>The writes of a message row are {@linkplain BatchWriter.Write#row staged} (INSERT, in flight, released,
+ * DELETE): the writer may group a run of them by statement, since rows are independent and each row's writes come
+ * in that order.
  */
 public final class PostgresSessionStore implements SessionStore {
 
@@ -170,7 +174,7 @@ public final class PostgresSessionStore implements SessionStore {
         Key key = new Key(clientId, seq);
         PendingRow row = new PendingRow();
         pendingRows.put(key, row);
-        row.insert = writer.enqueue(BatchWriter.Write.of(ENQUEUE, ps -> {
+        row.insert = writer.enqueue(BatchWriter.Write.row(ENQUEUE, 0, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
             ps.setBoolean(3, retain);
@@ -204,7 +208,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return;
             }
         }
-        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.of(INFLIGHT, ps -> {
+        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.row(INFLIGHT, 1, ps -> {
             ps.setInt(1, packetId);
             ps.setString(2, clientId);
             ps.setLong(3, seq);
@@ -223,7 +227,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return row.insert.future();
             }
         }
-        return byClient(RELEASED, clientId, seq);
+        return byClient(RELEASED, 2, clientId, seq);
     }
 
     @Override
@@ -238,22 +242,25 @@ public final class PostgresSessionStore implements SessionStore {
         if (update != null) {
             update.cancel();
         }
-        byClient(REMOVE, clientId, seq);
+        byClient(REMOVE, 3, clientId, seq);
     }
 
     @Override
     public CompletionStage<Void> receivedQos2(String clientId, int packetId) {
-        return byClient(QOS2_IN, clientId, packetId);
+        return byClient(QOS2_IN, -1, clientId, packetId);
     }
 
     @Override
     public CompletionStage<Void> releasedQos2(String clientId, int packetId) {
-        return byClient(QOS2_OUT, clientId, packetId);
+        return byClient(QOS2_OUT, -1, clientId, packetId);
     }
 
-    /** A write whose parameters are the client id and one number (a sequence number or a packet id). */
-    private CompletionStage<Void> byClient(String sql, String clientId, long key) {
-        return writer.submit(BatchWriter.Write.of(sql, ps -> {
+    /**
+     * A write whose parameters are the client id and one number (a sequence number or a packet id); {@code stage} is
+     * the message-row stage it belongs to, or -1 for a write that is not one.
+     */
+    private CompletionStage<Void> byClient(String sql, int stage, String clientId, long key) {
+        return writer.submit(BatchWriter.Write.row(sql, stage, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, key);
         }));

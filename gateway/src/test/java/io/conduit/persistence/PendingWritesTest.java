@@ -167,6 +167,37 @@ class PendingWritesTest {
     }
 
     @Test
+    void interleavedRowWritesGroupedByStatementEndInTheSameState() throws Exception {
+        for (int seq = 1; seq <= 3; seq++) {
+            enqueue(seq, 1).get(10, TimeUnit.SECONDS);
+        }
+        hold();
+        // Taken by the writer in one batch: DELETEs of written rows between INSERTs and UPDATEs of new ones, and a
+        // subscription (not a row write) that nothing may move across.
+        store.remove(CLIENT, 1);
+        CompletableFuture<Void> four = enqueue(4, 1);
+        store.remove(CLIENT, 2);
+        store.inflight(CLIENT, 3, 33);
+        store.subscribe(CLIENT, new io.conduit.routing.Subscription(CLIENT, "a/#", null, 1, false, false, 0, 0));
+        store.remove(CLIENT, 3);
+        CompletableFuture<Void> five = enqueue(5, 2);
+        store.inflight(CLIENT, 5, 55);
+        store.released(CLIENT, 5);
+        release();
+        four.get(10, TimeUnit.SECONDS);
+        five.get(10, TimeUnit.SECONDS);
+        barrier();
+        SessionStore.StoredSession session = store.loadAll().get(0);
+        assertEquals(List.of(4L), session.queued().stream().map(SessionStore.StoredMessage::seq).toList());
+        assertEquals(1, session.inflight().size());
+        assertEquals(5, session.inflight().get(0).seq());
+        assertEquals(55, session.inflight().get(0).packetId());
+        assertTrue(session.inflight().get(0).released());
+        assertEquals(1, session.subscriptions().size());
+        assertEquals(2, rows());
+    }
+
+    @Test
     void queuedMessagesStayQueuedAndPageInOrder() throws Exception {
         hold();
         for (int seq = 1; seq <= 5; seq++) {
