@@ -71,9 +71,7 @@ final class Summary {
             String[] k = g.getKey().split("\\|");
             List<String> row = new ArrayList<>(List.of(k[0], k[1], k[2]));
             Map<String, List<Map<String, Object>>> runs = g.getValue();
-            for (String l : labels) {
-                row.add(fmt(median(runs.get(l), "delivered_per_s"), "%.0f"));
-            }
+            medians(row, runs, labels, "delivered_per_s", "%.0f");
             ratios(row, runs, others, baseline, "delivered_per_s");
             for (String l : labels) {
                 List<Map<String, Object>> rs = runs.get(l);
@@ -103,27 +101,28 @@ final class Summary {
             String[] k = g.getKey().split("\\|");
             List<String> row = new ArrayList<>(List.of(k[0], k[1]));
             Map<String, List<Map<String, Object>>> runs = g.getValue();
-            for (String l : labels) {
-                row.add(fmt(median(runs.get(l), "connections_per_s"), "%.0f"));
-            }
+            medians(row, runs, labels, "connections_per_s", "%.0f");
             ratios(row, runs, others, baseline, "connections_per_s");
             for (String l : labels) {
                 List<Map<String, Object>> rs = runs.get(l);
                 row.add(fmt(median(rs, "connect_p50_ms"), "%.2f") + " / " + fmt(median(rs, "connect_p99_ms"), "%.2f"));
             }
-            for (String l : labels) {
-                row.add(fmt(median(runs.get(l), "broker_bytes_per_connection"), "%.0f"));
-            }
+            medians(row, runs, labels, "broker_bytes_per_connection", "%.0f");
             ratios(row, runs, others, baseline, "broker_bytes_per_connection");
-            for (String l : labels) {
-                row.add(fmt(median(runs.get(l), "connections_opened"), "%.0f"));
-            }
+            medians(row, runs, labels, "connections_opened", "%.0f");
             row.add(runCounts(runs, labels));
             row.add(String.valueOf((long) sum(runs, "connections_failed")));
             row.add(String.valueOf(errorCount(runs)));
             t.row(row);
         }
         t.print();
+    }
+
+    private static void medians(List<String> row, Map<String, List<Map<String, Object>>> runs, List<String> labels,
+                                String field, String pattern) {
+        for (String l : labels) {
+            row.add(fmt(median(runs.get(l), field), pattern));
+        }
     }
 
     private static void ratios(List<String> row, Map<String, List<Map<String, Object>>> runs, List<String> others,
