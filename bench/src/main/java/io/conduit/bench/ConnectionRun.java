@@ -41,7 +41,8 @@ final class ConnectionRun {
         List<String> errors = new ArrayList<>();
         String runId = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xFFFFFFFFL);
         int perProcess = (int) Math.max(1, Math.min(Integer.MAX_VALUE, openFileLimit() - OWN_FILES));
-        int processes = o.processes > 0 ? o.processes : (o.connections + perProcess - 1) / perProcess;
+        int processes = Math.min(o.connections,
+                o.processes > 0 ? o.processes : (o.connections + perProcess - 1) / perProcess);
         if ((o.connections + processes - 1) / processes > perProcess) {
             errors.add("--processes " + processes + " gives more connections per process than its open-file limit "
                     + "allows (" + perProcess + ")");
@@ -61,6 +62,8 @@ final class ConnectionRun {
         List<ConnectionWorker.Report> closed = new ArrayList<>();
         long rssConnected = -1;
         long rssClosed = -1;
+        long overflowsBefore = -1;
+        long overflowsAfter = -1;
         try {
             int offset = 0;
             for (int i = 0; i < processes; i++) {
@@ -73,12 +76,14 @@ final class ConnectionRun {
             for (Share s : shares) {
                 s.ready();
             }
+            overflowsBefore = listenOverflows();
             for (Share s : shares) {
                 s.go();
             }
             for (Share s : shares) {
                 opened.add(s.opened());
             }
+            overflowsAfter = listenOverflows();
             Thread.sleep((long) (o.hold * 1000));
             rssConnected = rssKb(o.brokerPid);
             for (Share s : shares) {
@@ -121,7 +126,7 @@ final class ConnectionRun {
         }
         Result.Connections c = new Result.Connections(o.connections, ok, failed, dropped, processes, sources.size(),
                 o.connectRate, ok / seconds, seconds, Result.Percentiles.of(latency), rssBefore, rssConnected,
-                rssClosed, brokerFiles);
+                rssClosed, brokerFiles, overflowsBefore < 0 || overflowsAfter < 0 ? -1 : overflowsAfter - overflowsBefore);
         return Result.ofConnections(o.label, o.protocolName(), c, cpu / seconds * 100, loadBefore, errors);
     }
 
@@ -161,6 +166,27 @@ final class ConnectionRun {
         return "n/a";
     }
 
+    /** TcpExt ListenOverflows from /proc/net/netstat (a header line of names, then one of values); -1 if unreadable. */
+    static long listenOverflows() {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/net/netstat"));
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                String[] names = lines.get(i).split("\\s+");
+                String[] values = lines.get(i + 1).split("\\s+");
+                if (names[0].equals("TcpExt:") && values[0].equals("TcpExt:")) {
+                    for (int k = 1; k < names.length && k < values.length; k++) {
+                        if (names[k].equals("ListenOverflows")) {
+                            return Long.parseLong(values[k]);
+                        }
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or no TcpExt: reported as unknown.
+        }
+        return -1;
+    }
+
     /** VmRSS of a process in KiB, -1 when there is no pid or it cannot be read. */
     static long rssKb(Long pid) {
         if (pid == null) {
@@ -184,6 +210,7 @@ final class ConnectionRun {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         ConnectionWorker w = new ConnectionWorker(o, o.connectionOffset, o.connections, o.connectRate, o.runId,
                 o.sources == null ? List.of() : o.sources);
+        w.warmUp();
         out.println("ready");
         out.flush();
         if ("go".equals(in.readLine())) {
@@ -220,7 +247,8 @@ final class ConnectionRun {
         }
 
         @Override
-        public void ready() {
+        public void ready() throws InterruptedException {
+            worker.warmUp();
         }
 
         @Override

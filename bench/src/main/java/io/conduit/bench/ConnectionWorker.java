@@ -31,10 +31,13 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -129,6 +132,23 @@ final class ConnectionWorker {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNACK_TIMEOUT_MS);
     }
 
+    /**
+     * Opens and closes one connection that is not counted: the first connection of a JVM loads and compiles
+     * Netty's and the codec's classes, which would add a second or more to the first measured connect latencies.
+     */
+    void warmUp() throws InterruptedException {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Idle idle = new Idle("bench-" + runId + "-w" + offset, offset, done);
+        Channel ch = connect(new InetSocketAddress(options.host, options.port), idle, offset).channel();
+        try {
+            done.get(2 * CONNACK_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            System.err.println("warm-up connection failed: " + e.getMessage());
+        }
+        ch.writeAndFlush(new MqttMessage(DISCONNECT)).addListener(ChannelFutureListener.CLOSE);
+        ch.closeFuture().await(5_000);
+    }
+
     /** Opens every connection of the share (blocking) and returns once each attempt got an answer or timed out. */
     Report open() throws InterruptedException {
         InetSocketAddress remote = new InetSocketAddress(options.host, options.port);
@@ -189,7 +209,12 @@ final class ConnectionWorker {
     }
 
     private void openOne(InetSocketAddress remote, int number) {
-        Idle idle = new Idle("bench-" + runId + "-c" + number, number);
+        Idle idle = new Idle("bench-" + runId + "-c" + number, number, null);
+        ChannelFuture f = connect(remote, idle, number);
+        channels.add(f.channel());
+    }
+
+    private ChannelFuture connect(InetSocketAddress remote, Idle idle, int number) {
         Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -200,12 +225,12 @@ final class ConnectionWorker {
         idle.startNanos = System.nanoTime();
         ChannelFuture f = sources.isEmpty() ? b.connect(remote)
                 : b.connect(remote, sources.get(number % sources.size()));
-        channels.add(f.channel());
         f.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
                 idle.fail(describe(done.cause()));
             }
         });
+        return f;
     }
 
     private static String describe(Throwable t) {
@@ -221,14 +246,17 @@ final class ConnectionWorker {
     private final class Idle extends SimpleChannelInboundHandler<MqttMessage> {
         private final String clientId;
         private final int number;
+        /** Set for the uncounted warm-up connection: completed by its CONNACK or failure instead of counting. */
+        private final CompletableFuture<Void> warmUp;
         long startNanos;
         private boolean resolved;
         private boolean connected;
         private ScheduledFuture<?> timeout;
 
-        Idle(String clientId, int number) {
+        Idle(String clientId, int number, CompletableFuture<Void> warmUp) {
             this.clientId = clientId;
             this.number = number;
+            this.warmUp = warmUp;
         }
 
         @Override
@@ -273,7 +301,9 @@ final class ConnectionWorker {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (!resolved) {
+            if (warmUp != null) {
+                fail("closed");
+            } else if (!resolved) {
                 fail("closed before CONNACK");
             } else if (connected && !closing) {
                 dropped.increment();
@@ -292,6 +322,12 @@ final class ConnectionWorker {
             if (resolved) {
                 return;
             }
+            if (warmUp != null) {
+                resolved = true;
+                timeout.cancel(false);
+                warmUp.complete(null);
+                return;
+            }
             long micros = (System.nanoTime() - startNanos) / 1000;
             synchronized (latency) {
                 latency.recordValue(Math.min(HIGHEST_MICROS, micros));
@@ -304,6 +340,11 @@ final class ConnectionWorker {
         /** The attempt failed; counted once, under its reason. */
         void fail(String why) {
             if (resolved) {
+                return;
+            }
+            if (warmUp != null) {
+                resolved = true;
+                warmUp.completeExceptionally(new IllegalStateException(why));
                 return;
             }
             failed.increment();

@@ -28,10 +28,14 @@ record Result(String scenario, String label, String protocol, int payload, int p
      * (refused, reset, timed out), {@code dropped} were closed by the broker while held. {@code perSecond} is opened
      * / {@code openSeconds} (first attempt to last answer, over all processes). Broker RSS in KiB (-1: no
      * --broker-pid) before the first connection, with all of them open after the hold, and after they were closed.
+     * {@code listenOverflows}: the kernel's TcpExtListenOverflows during the opening (whole network namespace, -1
+     * when unreadable): SYNs dropped because a listener's accept queue was full, each retried by the client after
+     * 1 s, 3 s, ...
      */
     record Connections(int requested, long opened, long failed, long dropped, int processes, int sources,
                        double rateTarget, double perSecond, double openSeconds, Percentiles latency,
-                       long rssBeforeKb, long rssConnectedKb, long rssClosedKb, String brokerFileLimit) {
+                       long rssBeforeKb, long rssConnectedKb, long rssClosedKb, String brokerFileLimit,
+                       long listenOverflows) {
 
         /** Growth of the broker's resident memory per open connection, in bytes; NaN without RSS. */
         double bytesPerConnection() {
@@ -79,9 +83,10 @@ record Result(String scenario, String label, String protocol, int payload, int p
         if (connections != null) {
             Connections c = connections;
             return String.format(Locale.ROOT, "| %s | %s | %s | - | - | - | - | %s | - | - | - | - | - | - | - | - | - "
-                            + "| - %s %d (%d%s) | %.0f | %s / %s / %s | %s / %s / %s | %s |%s",
+                            + "| - %s %d (%d%s%s) | %.0f | %s / %s / %s | %s / %s / %s | %s |%s",
                     scenario, label, protocol, rateCell, common, c.opened(), c.failed(),
-                    c.dropped() > 0 ? ", " + c.dropped() + " dropped" : "", c.perSecond(), ms(c.latency().p50()),
+                    c.dropped() > 0 ? ", " + c.dropped() + " dropped" : "",
+                    c.listenOverflows() > 0 ? ", " + c.listenOverflows() + " listen overflows" : "", c.perSecond(), ms(c.latency().p50()),
                     ms(c.latency().p99()), ms(c.latency().p999()), mib(c.rssBeforeKb()), mib(c.rssConnectedKb()),
                     mib(c.rssClosedKb()), num(c.bytesPerConnection()), tail);
         }
@@ -123,6 +128,7 @@ record Result(String scenario, String label, String protocol, int payload, int p
             m.put("broker_rss_closed_kb", c.rssClosedKb() < 0 ? null : c.rssClosedKb());
             m.put("broker_bytes_per_connection", round(c.bytesPerConnection(), 0));
             m.put("broker_open_files_limit", c.brokerFileLimit());
+            m.put("listen_overflows", c.listenOverflows() < 0 ? null : c.listenOverflows());
             m.put("bench_processes", c.processes());
             m.put("source_addresses", c.sources());
             m.put("bench_cpu_pct", round(benchCpuPercent, 1));
