@@ -84,6 +84,7 @@ trap 'exit 130' INT TERM
 # lift the soft limit to the hard one, which the brokers inherit, and cap the connection run at what fits.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 FILES=$(ulimit -n)
+REQUESTED_CONNECTIONS=$CONNECTIONS
 if [[ $FILES != unlimited ]] && ((CONNECTIONS > FILES - 1000)); then
     log "CONNECTIONS=$CONNECTIONS needs an open-file limit (ulimit -Hn) above $((CONNECTIONS + 1000)) for the broker;" \
         "it is $FILES here, so the connection run opens $((FILES - 1000))"
@@ -176,8 +177,9 @@ done
     echo
     echo "machine: $(machine); scenarios $SCENARIOS, QoS $QOS, payloads $PAYLOADS, $PUBLISHERS publishers," \
         "$SUBSCRIBERS subscribers, window $WINDOW (QoS 2: $WINDOW_QOS2), latency at $RATE msg/s, MQTT $PROTOCOL;" \
-        "$ROUNDS rounds x ${DURATION}s (+${WARMUP}s warm-up); connections $CONNECTIONS at $CONNECT_RATE/s, held" \
-        "${HOLD}s; both brokers: max queued $MAX_QUEUED, max inflight $MAX_INFLIGHT, max packet $MAX_PACKET;" \
+        "$ROUNDS rounds x ${DURATION}s (+${WARMUP}s warm-up); connections $CONNECTIONS (asked for" \
+        "$REQUESTED_CONNECTIONS; open-file limit $FILES) at $CONNECT_RATE/s, held ${HOLD}s; both brokers: max" \
+        "queued $MAX_QUEUED, max inflight $MAX_INFLIGHT, max packet $MAX_PACKET;" \
         "Conduit JVM: ${CONDUIT_JAVA_OPTS:-defaults}"
     echo
 } >>"$RUNS_MD"
