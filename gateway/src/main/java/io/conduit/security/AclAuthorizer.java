@@ -36,7 +36,7 @@ public class AclAuthorizer implements Authorizer {
     private static final Logger LOG = Logger.getLogger(AclAuthorizer.class);
 
     /** One cached permission check. */
-    record Key(String clientId, String username, Action action, String topic, int qos) {
+    record Key(String clientId, String username, java.util.Set<String> groups, Action action, String topic, int qos) {
     }
 
     private record Stamp(long modified, long size) {
@@ -167,7 +167,7 @@ public class AclAuthorizer implements Authorizer {
     /** One permission, from the cache of the rules in force. */
     public Decision decide(ClientIdentity client, Action action, String topic, int qos) {
         State s = state;
-        return s.cache().get(new Key(client.clientId(), client.username(), action, topic, qos),
+        return s.cache().get(new Key(client.clientId(), client.username(), client.groups(), action, topic, qos),
                 k -> s.rules().decide(client, action, topic, qos));
     }
 

@@ -249,8 +249,9 @@ public final class AclRules {
                         boolean ok = s.equals("all") || s.startsWith("client:") && s.length() > 7
                                 || s.startsWith("user:") && s.length() > 5;
                         if (s.startsWith("group:")) {
-                            if (!groups.containsKey(s.substring(6))) {
-                                throw error(p, "unknown group '" + s.substring(6) + "' (define groups before rules)");
+                            // A group of the file's groups: section, or one that registry devices are put in.
+                            if (s.length() == 6) {
+                                throw error(p, "group: needs a group name");
                             }
                             ok = true;
                         }
@@ -383,6 +384,9 @@ public final class AclRules {
                 return true;
             }
             if (p.startsWith("group:")) {
+                if (client.groups().contains(p.substring(6))) {
+                    return true;
+                }
                 for (String member : groups.getOrDefault(p.substring(6), List.of())) {
                     if (isPrincipal(member, client)) {
                         return true;
