@@ -5,10 +5,12 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.conduit.config.ConduitConfig;
 import io.conduit.security.AclRules.Action;
 import io.conduit.security.AclRules.Decision;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,6 +52,9 @@ public class AclAuthorizer implements Authorizer {
     @Inject
     ConduitConfig config;
 
+    @Inject
+    Devices devices;
+
     private Path file;
     private Optional<Boolean> configuredDefault;
     private volatile State state;
@@ -66,6 +72,7 @@ public class AclAuthorizer implements Authorizer {
         });
         file = security.aclFile().filter(f -> !f.isBlank()).map(Path::of).orElse(null);
         if (file == null) {
+            devices.replaceFileDevices(List.of());
             boolean allow = configuredDefault.orElse(true);
             install(AclRules.empty(allow, configuredDefault.isPresent() ? "config" : "built-in"));
             return;
@@ -84,6 +91,11 @@ public class AclAuthorizer implements Authorizer {
             });
             watcher.scheduleWithFixedDelay(this::reloadIfChanged, interval, interval, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** Loads the file (and its devices) at startup rather than on the first check, which may be on an event loop. */
+    void eager(@Observes StartupEvent event) {
+        state();
     }
 
     @PreDestroy
@@ -148,6 +160,11 @@ public class AclAuthorizer implements Authorizer {
         Stamp before = stampOf(file);
         String text = Files.readString(file, StandardCharsets.UTF_8);
         AclRules rules = AclRules.parse(text, configuredDefault);
+        try {
+            devices.replaceFileDevices(rules.devices());
+        } catch (DuplicateDeviceException e) {
+            throw new IllegalArgumentException("devices: " + e.getMessage());
+        }
         install(rules);
         stamp = before;
         lastError = null;

@@ -2,6 +2,9 @@ package io.conduit.security;
 
 import io.conduit.config.ConduitConfig;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.interceptor.Interceptor;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -84,6 +87,16 @@ public class Devices {
         flusher.scheduleWithFixedDelay(this::flushSeen, interval, interval, TimeUnit.MILLISECONDS);
     }
 
+    /** After the ACL file's devices are in: says why every client will be refused, if it will. */
+    void warnIfNobodyCanConnect(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
+        if (!config.security().allowAnonymous()
+                && registry.list(new DeviceRegistry.Query(null, null, null, 0, 1)).total() == 0) {
+            LOG.warn("no devices are registered and anonymous access is off: every CONNECT is refused until a device"
+                    + " is created (POST /api/v1/devices, or devices: in the ACL file), a plugin accepts clients, or"
+                    + " CONDUIT_SECURITY_ALLOW_ANONYMOUS=true is set (development)");
+        }
+    }
+
     void onShutdown(@Observes ShutdownEvent event) {
         flusher.shutdownNow();
         flushSeen();
@@ -118,14 +131,8 @@ public class Devices {
             throw new IllegalArgumentException("a device needs a clientId, a username or both");
         }
         List<String> groups = groups(req.groups());
-        String hash = null;
-        ScramCredentials scram = null;
-        if (req.password() != null) {
-            PasswordHashing.checkPassword(req.password());
-            hash = hashing.hash(req.password());
-            scram = hashing.scram(req.password());
-        }
-        Device d = registry.create(new DeviceSpec(clientId, username, hash, scram,
+        Hashed pw = hashed(req.password());
+        Device d = registry.create(new DeviceSpec(clientId, username, pw.hash(), pw.scram(),
                 req.enabled() == null || req.enabled(), groups, req.metadata(), Device.Source.API));
         LOG.infof("device %d created (client id %s, username %s)", d.id(), clientId, username);
         return d;
@@ -136,15 +143,9 @@ public class Devices {
         if (before.source() == Device.Source.FILE) {
             throw new ReadOnlyDeviceException("device " + id + " is defined in the ACL file; change it there");
         }
-        String hash = null;
-        ScramCredentials scram = null;
-        if (c.password() != null) {
-            PasswordHashing.checkPassword(c.password());
-            hash = hashing.hash(c.password());
-            scram = hashing.scram(c.password());
-        }
+        Hashed pw = hashed(c.password());
         Device d = registry.update(id, new DeviceUpdate(c.enabled(),
-                c.groups() == null ? null : groups(c.groups()), c.metadata(), hash, scram));
+                c.groups() == null ? null : groups(c.groups()), c.metadata(), pw.hash(), pw.scram()));
         LOG.infof("device %d updated: %s", id, c);
         changes.fire(new DeviceChanged(id, d));
         return d;
@@ -160,6 +161,18 @@ public class Devices {
         }
         LOG.infof("device %d deleted", id);
         changes.fire(new DeviceChanged(id, null));
+    }
+
+    private record Hashed(String hash, ScramCredentials scram) {
+    }
+
+    /** The stored forms of a new password (both null when there is none). */
+    private Hashed hashed(String password) {
+        if (password == null) {
+            return new Hashed(null, null);
+        }
+        PasswordHashing.checkPassword(password);
+        return new Hashed(hashing.hash(password), hashing.scram(password));
     }
 
     /** Makes the file devices those of the ACL file just loaded. */

@@ -10,6 +10,7 @@ import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttVersion;
+import io.quarkus.elytron.security.common.BcryptUtil;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -60,7 +61,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(value = PostgresResource.class, restrictToAnnotatedClass = true)
 class DevicesTest {
 
-    static final String ACL = """
+    static final String RULES = """
             default: deny
             rules:
               - allow: all
@@ -70,6 +71,18 @@ class DevicesTest {
                 to: group:sensors
             """;
 
+    /** Two file devices; the second's hash in the $2y$ form htpasswd writes. */
+    static final String FILE_DEVICES = """
+            devices:
+              - username: file-1
+                client-id: file-client-1
+                password-hash: %s
+                groups: [sensors]
+              - username: file-2
+                password-hash: %s
+            """.formatted(BcryptUtil.bcryptHash("file-pw-1", 4), "$2y$" + BcryptUtil.bcryptHash("file-pw-2", 4)
+            .substring(4));
+
     /** Anonymous access off, an ACL with a device group, quick bcrypt, short back-off. */
     public static class SecuredProfile implements QuarkusTestProfile {
 
@@ -78,7 +91,7 @@ class DevicesTest {
         static {
             try {
                 FILE = Files.createTempDirectory("conduit-devices-").resolve("acl.yaml");
-                Files.writeString(FILE, ACL);
+                Files.writeString(FILE, RULES + FILE_DEVICES);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -309,6 +322,49 @@ class DevicesTest {
             throw new AssertionError("PUBACK 0x" + Integer.toHexString(code));
         }
         return code != 0x87;
+    }
+
+    @Test
+    void devicesFromTheAclFileAreReadOnlyAndFollowTheFile() throws Exception {
+        Map<String, Object> file1 = api().queryParam("username", "file-1").get("/api/v1/devices").then()
+                .statusCode(200).body("total", equalTo(1)).body("items[0].source", equalTo("file"))
+                .body("items[0].clientId", equalTo("file-client-1")).body("items[0].groups", equalTo(List.of("sensors")))
+                .extract().jsonPath().getMap("items[0]");
+        long id1 = ((Number) file1.get("id")).longValue();
+        assertEquals(0, connack(MqttVersion.MQTT_3_1_1, "file-client-1", "file-1", "file-pw-1"));
+        assertEquals(0, connack(MqttVersion.MQTT_5, "file-2-client", "file-2", "file-pw-2"));
+        assertEquals(0x86, connack(MqttVersion.MQTT_5, "file-2-client", "file-2", "file-pw-1"));
+
+        expectError(api().body("{\"enabled\": false}").patch("/api/v1/devices/" + id1).then(), 409, "ACL file");
+        expectError(api().delete("/api/v1/devices/" + id1).then(), 409, "ACL file");
+        expectError(api().body("{\"username\": \"file-1\"}").post("/api/v1/devices").then(), 409, "file-1");
+
+        // The hash endpoint makes what the file needs.
+        String hash = api().body("{\"password\": \"hash-me\"}").post("/api/v1/devices/password-hash").then()
+                .statusCode(200).extract().jsonPath().getString("passwordHash");
+        assertTrue(PasswordHashing.verify("hash-me", hash));
+
+        // Reload: file-1 disabled, file-2 gone. file-1's live connection ends, file-2 is unknown from then on.
+        try (RawMqttClient live = Wire.open(server.tcpPort(), connect(MqttVersion.MQTT_5, "file-client-1", "file-1",
+                "file-pw-1")).client()) {
+            String hash1 = FILE_DEVICES.lines().filter(l -> l.contains("password-hash")).findFirst().orElseThrow()
+                    .replaceFirst(".*password-hash: ", "");
+            Files.writeString(SecuredProfile.FILE, RULES + """
+                    devices:
+                      - username: file-1
+                        client-id: file-client-1
+                        password-hash: %s
+                        enabled: false
+                    """.formatted(hash1));
+            assertEquals(0x87, RawMqttClient.reasonCode(live.expect(MqttMessageType.DISCONNECT)));
+            api().queryParam("username", "file-2").get("/api/v1/devices").then().body("total", equalTo(0));
+            assertEquals(0x86, connack(MqttVersion.MQTT_5, "file-2-client", "file-2", "file-pw-2"));
+        } finally {
+            Files.writeString(SecuredProfile.FILE, RULES + FILE_DEVICES);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> api().queryParam("username", "file-2")
+                .get("/api/v1/devices").then().extract().jsonPath().getInt("total") == 1);
+        api().get("/api/v1/devices/" + id1).then().body("enabled", equalTo(true));
     }
 
     @Test
