@@ -5,6 +5,7 @@ import io.conduit.security.DeviceRegistry;
 import io.conduit.security.DeviceSpec;
 import io.conduit.security.DeviceUpdate;
 import io.conduit.security.DuplicateDeviceException;
+import io.conduit.security.FileDevicesPlan;
 import io.conduit.security.ScramCredentials;
 import io.quarkus.hibernate.orm.panache.PanacheQuery;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -178,10 +179,6 @@ public class PostgresDeviceRegistry implements DeviceRegistry {
     @Override
     public List<Long> replaceFileDevices(List<DeviceSpec> specs) {
         return tx(() -> {
-            Map<String, DeviceEntity> existing = new LinkedHashMap<>();
-            for (DeviceEntity e : repository.list("source", Device.Source.FILE.id())) {
-                existing.put(DeviceSpec.fileKey(e.username, e.clientId), e);
-            }
             for (DeviceSpec s : specs) {
                 Optional<DeviceEntity> clash = Optional.<DeviceEntity>empty()
                         .or(() -> s.clientId() == null ? Optional.empty() : repository.byClientId(s.clientId()))
@@ -194,31 +191,22 @@ public class PostgresDeviceRegistry implements DeviceRegistry {
                             + " clashes with device " + clash.get().id + " created through the API");
                 }
             }
+            FileDevicesPlan<DeviceEntity> plan = FileDevicesPlan.of(specs,
+                    repository.list("source", Device.Source.FILE.id()), PostgresDeviceRegistry::toDevice);
             List<Long> changed = new ArrayList<>();
-            List<DeviceSpec> added = new ArrayList<>();
-            Map<DeviceEntity, DeviceSpec> updated = new LinkedHashMap<>();
-            for (DeviceSpec s : specs) {
-                DeviceEntity old = existing.remove(s.fileKey());
-                if (old == null) {
-                    added.add(s);
-                } else if (!s.sameAs(toDevice(old))) {
-                    updated.put(old, s);
-                }
-            }
-            // Removals first, then changes, then additions: a device may take over a client id another gave up.
-            for (DeviceEntity gone : existing.values()) {
+            for (DeviceEntity gone : plan.removed()) {
                 repository.delete(gone);
                 changed.add(gone.id);
             }
             repository.flush();
-            updated.forEach((e, s) -> {
+            plan.changed().forEach((e, s) -> {
                 e.clientId = s.clientId();
                 e.username = s.username();
                 apply(e, s);
                 changed.add(e.id);
             });
             repository.flush();
-            for (DeviceSpec s : added) {
+            for (DeviceSpec s : plan.added()) {
                 DeviceEntity e = new DeviceEntity();
                 e.clientId = s.clientId();
                 e.username = s.username();

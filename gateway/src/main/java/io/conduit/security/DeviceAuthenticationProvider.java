@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the device forgets them.
  *
  * <p>Answers: no such device: NEXT. A device found by client id that logs in with a username the client did not
- * give: 0x87. A device bound to another client id: 0x85. No password: 0x87 (a registered device never gets in
- * anonymously). No password hash on the device: NEXT (another provider may vouch for it, e.g. with a token). Wrong
+ * give: 0x87. No password: 0x87 (a registered device never gets in anonymously). A device bound to another client
+ * id: 0x85. No password hash on the device: NEXT (another provider may vouch for it, e.g. with a token). Wrong
  * password: 0x86. Right password but disabled: 0x87.
  */
 @ApplicationScoped
@@ -126,12 +126,12 @@ public class DeviceAuthenticationProvider implements AuthenticationProvider {
         if (d.username() != null && !d.username().equals(request.username())) {
             return AuthResult.failure(AuthResult.NOT_AUTHORIZED, "client id belongs to a registered device");
         }
+        if (request.password() == null) {
+            return AuthResult.failure(AuthResult.NOT_AUTHORIZED, "registered device: password required");
+        }
         if (d.clientId() != null && !d.clientId().equals(request.clientId())) {
             return AuthResult.failure(AuthResult.CLIENT_IDENTIFIER_NOT_VALID,
                     "this device must connect with its registered client id");
-        }
-        if (request.password() == null) {
-            return AuthResult.failure(AuthResult.NOT_AUTHORIZED, "registered device: password required");
         }
         if (!d.hasPassword()) {
             return AuthResult.next();

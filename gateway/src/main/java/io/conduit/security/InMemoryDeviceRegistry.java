@@ -3,7 +3,6 @@ package io.conduit.security;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -95,12 +94,6 @@ public class InMemoryDeviceRegistry implements DeviceRegistry {
 
     @Override
     public synchronized List<Long> replaceFileDevices(List<DeviceSpec> specs) {
-        Map<String, Device> existing = new LinkedHashMap<>();
-        for (Device d : byId.values()) {
-            if (d.source() == Device.Source.FILE) {
-                existing.put(DeviceSpec.fileKey(d.username(), d.clientId()), d);
-            }
-        }
         // Check everything first, so that a clash leaves the registry as it was.
         for (DeviceSpec s : specs) {
             for (Device d : byId.values()) {
@@ -111,29 +104,19 @@ public class InMemoryDeviceRegistry implements DeviceRegistry {
                 }
             }
         }
+        FileDevicesPlan<Device> plan = FileDevicesPlan.of(specs,
+                byId.values().stream().filter(d -> d.source() == Device.Source.FILE).toList(), d -> d);
         List<Long> changed = new ArrayList<>();
-        List<DeviceSpec> added = new ArrayList<>();
-        Map<Long, DeviceSpec> updated = new LinkedHashMap<>();
-        for (DeviceSpec s : specs) {
-            Device old = existing.remove(s.fileKey());
-            if (old == null) {
-                added.add(s);
-            } else if (!s.sameAs(old)) {
-                updated.put(old.id(), s);
-            }
-        }
-        // Removals first, then changes, then additions: a device may take over a client id another one gave up.
-        for (Device gone : existing.values()) {
+        for (Device gone : plan.removed()) {
             byId.remove(gone.id());
             changed.add(gone.id());
         }
-        updated.forEach((id, s) -> {
-            Device old = byId.get(id);
-            byId.put(id, new Device(id, s.clientId(), s.username(), s.passwordHash(), s.scram(), s.enabled(),
-                    s.groups(), s.metadata(), old.createdAt(), old.lastSeenAt(), Device.Source.FILE));
-            changed.add(id);
+        plan.changed().forEach((old, s) -> {
+            byId.put(old.id(), new Device(old.id(), s.clientId(), s.username(), s.passwordHash(), s.scram(),
+                    s.enabled(), s.groups(), s.metadata(), old.createdAt(), old.lastSeenAt(), Device.Source.FILE));
+            changed.add(old.id());
         });
-        added.forEach(this::create);
+        plan.added().forEach(this::create);
         return changed;
     }
 }

@@ -291,6 +291,9 @@ class DevicesTest {
              RawMqttClient o = Wire.open(server.tcpPort(), connect(MqttVersion.MQTT_5, "grp-o", "grp-other",
                      "pw-grp")).client()) {
             assertTrue(allowed(s, "sensors/t", 1));
+            api().queryParam("client", "grp-s").queryParam("username", "grp-sensor").queryParam("topic", "sensors/t")
+                    .queryParam("action", "publish").get("/api/v1/acl/explain").then().statusCode(200)
+                    .body("decision", equalTo("allow")).body("deviceGroups", equalTo(List.of("sensors")));
             assertFalse(allowed(o, "sensors/t", 2));
             assertTrue(allowed(o, "devices/grp-other/t", 3)); // %u: its verified username
 
