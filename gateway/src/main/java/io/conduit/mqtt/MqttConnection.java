@@ -469,7 +469,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * meanwhile, and the wait is a timer on the event loop.
      */
     private void refuse(AuthResult result) {
-        long delay = result.reasonCode() == AuthResult.SERVER_BUSY ? 0
+        // The broker's own trouble is not the client's failure.
+        boolean ours = result.reasonCode() == AuthResult.SERVER_BUSY
+                || result.reasonCode() == AuthResult.SERVER_UNAVAILABLE;
+        long delay = ours ? 0
                 : broker.bruteForce().failed(clientId, channel.remoteAddress());
         LOG.debugf("client %s: authentication refused (0x%02x %s)%s", clientId, result.reasonCode(), result.reason(),
                 delay > 0 ? ", answering in " + delay + " ms" : "");

@@ -12,6 +12,7 @@ public record AuthResult(Verdict verdict, int reasonCode, String reason, Identit
     public static final int CLIENT_IDENTIFIER_NOT_VALID = 0x85;
     public static final int BAD_USERNAME_OR_PASSWORD = 0x86;
     public static final int NOT_AUTHORIZED = 0x87;
+    public static final int SERVER_UNAVAILABLE = 0x88;
     public static final int SERVER_BUSY = 0x89;
     public static final int BAD_AUTHENTICATION_METHOD = 0x8C;
 

@@ -100,6 +100,9 @@ public class DeviceAuthenticationProvider implements AuthenticationProvider {
                 return CompletableFuture.completedFuture(hit);
             }
         }
+        if (!devices.mayBeRegistered(request.username(), request.clientId())) {
+            return CompletableFuture.completedFuture(AuthResult.next());
+        }
         CompletableFuture<AuthResult> result = new CompletableFuture<>();
         try {
             pool.execute(() -> {
@@ -119,7 +122,13 @@ public class DeviceAuthenticationProvider implements AuthenticationProvider {
 
     private AuthResult check(ConnectRequest request, CacheKey key) {
         long changesBefore = changes.get();
-        Device d = devices.forLogin(request.username(), request.clientId());
+        Device d;
+        try {
+            d = devices.forLogin(request.username(), request.clientId());
+        } catch (RuntimeException e) {
+            LOG.warnf("client %s: device registry unavailable: %s", request.clientId(), e.toString());
+            return AuthResult.failure(AuthResult.SERVER_UNAVAILABLE, "device registry unavailable");
+        }
         if (d == null) {
             return AuthResult.next();
         }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,6 +75,13 @@ public class Devices {
     ConduitConfig config;
 
     private final Map<Long, Instant> seen = new ConcurrentHashMap<>();
+    /**
+     * Every registered username and client id, in memory: a CONNECT naming none of them is no device's business, so
+     * it needs no lookup (and still works while the database is unreachable).
+     */
+    private final Set<String> usernames = ConcurrentHashMap.newKeySet();
+    private final Set<String> clientIds = ConcurrentHashMap.newKeySet();
+    private volatile boolean directoryLoaded;
     private ScheduledExecutorService flusher;
 
     @PostConstruct
@@ -87,8 +95,9 @@ public class Devices {
         flusher.scheduleWithFixedDelay(this::flushSeen, interval, interval, TimeUnit.MILLISECONDS);
     }
 
-    /** After the ACL file's devices are in: says why every client will be refused, if it will. */
+    /** After the ACL file's devices are in: loads the directory; says why every client will be refused, if it will. */
     void warnIfNobodyCanConnect(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
+        loadDirectory();
         if (!config.security().allowAnonymous()
                 && registry.list(new DeviceRegistry.Query(null, null, null, 0, 1)).total() == 0) {
             LOG.warn("no devices are registered and anonymous access is off: every CONNECT is refused until a device"
@@ -114,6 +123,34 @@ public class Devices {
      * The device a CONNECT claims to be: the one with its username; else the one with its client id. Null when
      * neither is registered.
      */
+    /** Whether a device may have this username or client id; false means surely not, answered from memory. */
+    public boolean mayBeRegistered(String username, String clientId) {
+        return !directoryLoaded || username != null && usernames.contains(username)
+                || clientId != null && clientIds.contains(clientId);
+    }
+
+    /** Names of devices removed since stay in the directory: they only cost a lookup. */
+    private synchronized void loadDirectory() {
+        int page = 1000;
+        for (int offset = 0; ; offset += page) {
+            DeviceRegistry.Page p = registry.list(new DeviceRegistry.Query(null, null, null, offset, page));
+            p.items().forEach(this::addToDirectory);
+            if (p.items().size() < page) {
+                break;
+            }
+        }
+        directoryLoaded = true;
+    }
+
+    private void addToDirectory(Device d) {
+        if (d.username() != null) {
+            usernames.add(d.username());
+        }
+        if (d.clientId() != null) {
+            clientIds.add(d.clientId());
+        }
+    }
+
     public Device forLogin(String username, String clientId) {
         if (username != null) {
             Optional<Device> d = registry.byUsername(username);
@@ -134,6 +171,7 @@ public class Devices {
         Hashed pw = hashed(req.password());
         Device d = registry.create(new DeviceSpec(clientId, username, pw.hash(), pw.scram(),
                 req.enabled() == null || req.enabled(), groups, req.metadata(), Device.Source.API));
+        addToDirectory(d);
         LOG.infof("device %d created (client id %s, username %s)", d.id(), clientId, username);
         return d;
     }
@@ -159,6 +197,12 @@ public class Devices {
         if (!registry.delete(id)) {
             throw new NoSuchElementException("no device " + id);
         }
+        if (before.username() != null) {
+            usernames.remove(before.username());
+        }
+        if (before.clientId() != null) {
+            clientIds.remove(before.clientId());
+        }
         LOG.infof("device %d deleted", id);
         changes.fire(new DeviceChanged(id, null));
     }
@@ -177,7 +221,16 @@ public class Devices {
 
     /** Makes the file devices those of the ACL file just loaded. */
     public void replaceFileDevices(List<DeviceSpec> specs) {
-        for (long id : registry.replaceFileDevices(specs)) {
+        List<Long> changed = registry.replaceFileDevices(specs);
+        specs.forEach(s -> {
+            if (s.username() != null) {
+                usernames.add(s.username());
+            }
+            if (s.clientId() != null) {
+                clientIds.add(s.clientId());
+            }
+        });
+        for (long id : changed) {
             changes.fire(new DeviceChanged(id, registry.get(id).orElse(null)));
         }
     }
