@@ -8,6 +8,8 @@ import io.conduit.security.AclRules.Action;
 import io.conduit.security.AclRules.Decision;
 import io.conduit.security.AclRules.Rule;
 import io.conduit.security.Authorizer;
+import io.conduit.security.Device;
+import io.conduit.security.Devices;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -20,6 +22,7 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The topic ACL in force, and why a client may or may not publish or subscribe somewhere. */
 @Path("/api/v1/acl")
@@ -31,6 +34,9 @@ public class AclResource {
 
     @Inject
     ConduitConfig config;
+
+    @Inject
+    Devices devices;
 
     /** The rules as loaded, with their file lines, the groups and the default. */
     @GET
@@ -93,8 +99,11 @@ public class AclResource {
         } else if (!Topics.isValidName(topic, maxLevels)) {
             throw new IllegalArgumentException("invalid topic name '" + topic + "' (publish topics have no wildcards)");
         }
-        Authorizer.ClientIdentity identity = new Authorizer.ClientIdentity(client,
-                username == null || username.isEmpty() ? null : username);
+        String user = username == null || username.isEmpty() ? null : username;
+        // A registered device is in its groups; group rules apply to it as they would once it authenticated.
+        Device device = devices.forLogin(user, client);
+        Set<String> groups = device == null ? Set.of() : Set.copyOf(device.groups());
+        Authorizer.ClientIdentity identity = new Authorizer.ClientIdentity(client, user, groups);
         AclRules rules = acl.state().rules();
         Decision d = a == Action.RETAIN ? rules.decidePublish(identity, topic, q, true)
                 : rules.decide(identity, a, topic, q);
@@ -103,6 +112,7 @@ public class AclResource {
         out.put("rule", d.rule() == null ? null : describe(d.rule()));
         out.put("reason", d.reason());
         out.put("aclActive", acl.active());
+        out.put("deviceGroups", groups.stream().sorted().toList());
         return out;
     }
 

@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -117,9 +118,23 @@ public interface ConduitConfig {
     }
 
     interface Security {
-        /** Accept clients that present no credentials. */
-        @WithDefault("true")
+        /**
+         * Accept clients that present no password and that no authentication provider accepted; they are still
+         * subject to the ACL. Off by default.
+         */
+        @WithDefault("false")
         boolean allowAnonymous();
+
+        /**
+         * The authentication providers asked on CONNECT, in order: {@code devices} (the device registry),
+         * {@code plugins} (plugin authenticators). The first that accepts or denies decides.
+         */
+        @WithDefault("devices,plugins")
+        List<String> authChain();
+
+        Devices devices();
+
+        BruteForce bruteForce();
 
         /** YAML file of topic ACL rules; without one every client may publish (but to $SYS/) and subscribe. */
         Optional<String> aclFile();
@@ -137,6 +152,54 @@ public interface ConduitConfig {
         /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
         @WithDefault("10000")
         int aclCacheSize();
+    }
+
+    interface Devices {
+        /** bcrypt cost (log2 of the rounds) of new device passwords. */
+        @WithDefault("10")
+        int bcryptCost();
+
+        /** PBKDF2 iterations of the SCRAM-SHA-256 credentials derived from new passwords (RFC 7677: 4096 or more). */
+        @WithDefault("4096")
+        int scramIterations();
+
+        /** How long a successful password check is remembered, so that reconnects do not pay bcrypt; 0 disables. */
+        @WithDefault("5m")
+        Duration authCacheTtl();
+
+        /** Most remembered password checks. */
+        @WithDefault("10000")
+        int authCacheSize();
+
+        /** Threads that look devices up and check passwords (bcrypt), off the network threads. */
+        @WithDefault("2")
+        int authThreads();
+
+        /** Most CONNECTs waiting for those threads; beyond it CONNACK 0x89 Server busy (3.x: 3). */
+        @WithDefault("1000")
+        int authQueue();
+
+        /** How often the last-seen times of connected devices are written, all in one transaction. */
+        @WithDefault("10s")
+        Duration lastSeenInterval();
+    }
+
+    interface BruteForce {
+        /** Delay of the refusing CONNACK after the first failed authentication of a client id or address; 0 disables. */
+        @WithDefault("500ms")
+        Duration initialDelay();
+
+        /** The delay doubles with every further failure up to this. */
+        @WithDefault("10s")
+        Duration maxDelay();
+
+        /** A client id or address without failures for this long starts again from no delay. */
+        @WithDefault("15m")
+        Duration forgetAfter();
+
+        /** Most client ids and addresses whose failures are counted (the least recent are forgotten first). */
+        @WithDefault("100000")
+        int maxTracked();
     }
 
     interface Persistence {
