@@ -73,4 +73,16 @@ class HttpEndpointsTest {
         admin().get("/api/v1/plugins").then().statusCode(200);
         admin().post("/api/v1/plugins/none/disable").then().statusCode(404).body("error", containsString("none"));
     }
+
+    @Test
+    void localViewerReadsButMayNotChange() {
+        given().auth().preemptive().basic("viewer", "test-viewer-password").get("/api/v1/plugins").then()
+                .statusCode(200);
+        given().auth().preemptive().basic("viewer", "test-viewer-password").post("/api/v1/plugins/none/disable")
+                .then().statusCode(403).contentType(containsString("json"))
+                .body("error", equalTo(
+                        "'viewer' (roles [conduit-viewer]) may not do this: it needs the role conduit-admin"));
+        given().auth().preemptive().basic("viewer", "test-admin-password").get("/api/v1/plugins").then()
+                .statusCode(401);
+    }
 }

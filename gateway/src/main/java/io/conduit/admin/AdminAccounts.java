@@ -23,14 +23,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The local accounts of the admin API: today the one {@code admin} account, created at first start, for
- * installations without Keycloak. Only bcrypt hashes are kept: in PostgreSQL ({@code admin_users}) when the broker
- * stores its state there, so the password survives restarts; on the heap otherwise.
+ * The local accounts of the admin API, for installations without Keycloak: the {@code admin} account, created at
+ * first start, and optionally a read-only {@code viewer} defined by its configured password. Only bcrypt hashes of
+ * the admin password are kept: in PostgreSQL ({@code admin_users}) when the broker stores its state there, so the
+ * password survives restarts; on the heap otherwise.
  * <p>
  * Every method may block (database, bcrypt): call it off the event loop.
  */
@@ -38,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public class AdminAccounts {
 
     public static final String ADMIN = "admin";
+    public static final String VIEWER = "viewer";
     public static final String ADMIN_ROLE = "conduit-admin";
     public static final String VIEWER_ROLE = "conduit-viewer";
 
@@ -59,8 +62,11 @@ public class AdminAccounts {
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
     private final byte[] cacheKey = randomBytes(32);
     private volatile boolean enabled;
-    /** The digest of admin-password when configured: that password is right by definition, without bcrypt. */
-    private volatile byte[] configuredAdmin;
+    /**
+     * Accounts whose password is in the configuration (admin-password, viewer-password), by user name: that password
+     * is right by definition, so it is compared as a keyed digest, without bcrypt.
+     */
+    private volatile Map<String, Verified> configured = Map.of();
 
     record Account(String passwordHash, String role) {
     }
@@ -77,16 +83,27 @@ public class AdminAccounts {
                     + "not '" + config.security().localAdmin() + "'");
         };
         if (!enabled) {
-            LOG.info("local admin account disabled: the admin API accepts Keycloak bearer tokens only");
+            if (keycloakConfigured()) {
+                LOG.info("no local admin account: the admin API accepts Keycloak bearer tokens only");
+            } else {
+                LOG.warn("no local admin account and no Keycloak (quarkus.oidc.auth-server-url): nobody can use the "
+                        + "admin API");
+            }
             return;
         }
-        Optional<String> configured = config.security().adminPassword().filter(p -> !p.isEmpty());
+        Optional<String> adminPassword = config.security().adminPassword().filter(p -> !p.isEmpty());
         try {
-            createAdmin(configured);
+            createAdmin(adminPassword);
         } catch (SQLException e) {
             throw new IllegalStateException("could not set up the local admin account in PostgreSQL", e);
         }
-        configuredAdmin = configured.map(p -> mac(ADMIN, p)).orElse(null);
+        Map<String, Verified> known = new HashMap<>();
+        adminPassword.ifPresent(p -> known.put(ADMIN, new Verified(mac(ADMIN, p), ADMIN_ROLE, 0)));
+        config.security().viewerPassword().filter(p -> !p.isEmpty()).ifPresent(p -> {
+            known.put(VIEWER, new Verified(mac(VIEWER, p), VIEWER_ROLE, 0));
+            LOG.info("local viewer account 'viewer' (read only) from conduit.security.viewer-password");
+        });
+        this.configured = Map.copyOf(known);
     }
 
     /** Whether HTTP Basic with a local account is accepted. */
@@ -100,9 +117,9 @@ public class AdminAccounts {
             return Optional.empty();
         }
         byte[] mac = mac(username, password);
-        byte[] known = configuredAdmin;
-        if (known != null && ADMIN.equals(username) && MessageDigest.isEqual(known, mac)) {
-            return Optional.of(ADMIN_ROLE);
+        Verified known = configured.get(username);
+        if (known != null && MessageDigest.isEqual(known.mac, mac)) {
+            return Optional.of(known.role);
         }
         Verified v = verified.get(username);
         if (v != null && v.expiresAt - System.nanoTime() > 0 && MessageDigest.isEqual(v.mac, mac)) {

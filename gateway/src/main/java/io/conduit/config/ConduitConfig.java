@@ -151,6 +151,9 @@ public interface ConduitConfig {
          */
         Optional<String> adminPassword();
 
+        /** Password of a local read-only {@code viewer} account (role conduit-viewer); unset: no such account. */
+        Optional<String> viewerPassword();
+
         /** Devices' Keycloak access tokens as MQTT passwords. */
         Keycloak keycloak();
     }
