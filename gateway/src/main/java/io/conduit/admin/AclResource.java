@@ -10,6 +10,7 @@ import io.conduit.security.AclRules.Rule;
 import io.conduit.security.Authorizer;
 import io.conduit.security.Device;
 import io.conduit.security.Devices;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -24,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The topic ACL in force, and why a client may or may not publish or subscribe somewhere. */
+/** The topic ACL in force, and why a client may or may not publish or subscribe somewhere; read only. */
 @Path("/api/v1/acl")
 @Produces(MediaType.APPLICATION_JSON)
 public class AclResource {
@@ -40,6 +41,7 @@ public class AclResource {
 
     /** The rules as loaded, with their file lines, the groups and the default. */
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     public Map<String, Object> rules() {
         AclAuthorizer.State state = acl.state();
         AclRules rules = state.rules();
@@ -60,6 +62,7 @@ public class AclResource {
      * RETAIN set: publish and retain must both be allowed.
      */
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     @Path("explain")
     public Map<String, Object> explain(@QueryParam("client") String client, @QueryParam("username") String username,
                                        @QueryParam("topic") String topic, @QueryParam("action") String action,

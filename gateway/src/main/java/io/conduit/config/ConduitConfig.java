@@ -127,9 +127,9 @@ public interface ConduitConfig {
 
         /**
          * The authentication providers asked on CONNECT, in order: {@code devices} (the device registry),
-         * {@code plugins} (plugin authenticators). The first that accepts or denies decides.
+         * {@code keycloak} (device access tokens of a Keycloak realm), {@code plugins} (plugin authenticators). The first that accepts or denies decides.
          */
-        @WithDefault("devices,plugins")
+        @WithDefault("devices,keycloak,plugins")
         List<String> authChain();
 
         Devices devices();
@@ -152,6 +152,49 @@ public interface ConduitConfig {
         /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
         @WithDefault("10000")
         int aclCacheSize();
+
+        /**
+         * The local {@code admin} account of the admin API (HTTP Basic): {@code auto} has it when no Keycloak is
+         * configured ({@code quarkus.oidc.auth-server-url}), {@code true} also with Keycloak, {@code false} never.
+         */
+        @WithDefault("auto")
+        String localAdmin();
+
+        /**
+         * Password of the local {@code admin} account. Unset: one is generated when the account is created and
+         * printed once to the log. Set: it replaces the stored one at startup when they differ.
+         */
+        Optional<String> adminPassword();
+
+        /** Password of a local read-only {@code viewer} account (role conduit-viewer); unset: no such account. */
+        Optional<String> viewerPassword();
+
+        /** Devices' Keycloak access tokens as MQTT passwords. */
+        Keycloak keycloak();
+    }
+
+    interface Keycloak {
+        /** Realm URL that device tokens must name as issuer, e.g. http://keycloak:8080/realms/conduit; unset: off. */
+        Optional<String> issuer();
+
+        /** Where the realm's signing keys are; default {@code <issuer>/protocol/openid-connect/certs}. */
+        Optional<String> jwksUrl();
+
+        /** What a device token's {@code aud} must contain. */
+        @WithDefault("conduit-mqtt")
+        String audience();
+
+        /** Claim with the device's ACL groups; {@code /} reaches into objects ({@code realm_access/roles}). */
+        @WithDefault("groups")
+        String groupsClaim();
+
+        /** How far past its expiry a token is still taken (clocks differ). */
+        @WithDefault("30s")
+        Duration clockSkew();
+
+        /** How long fetched signing keys are used before they are fetched again (an unknown key id fetches at once). */
+        @WithDefault("10m")
+        Duration jwksRefresh();
     }
 
     interface Devices {
