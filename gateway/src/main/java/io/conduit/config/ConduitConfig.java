@@ -137,6 +137,13 @@ public interface ConduitConfig {
         /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
         @WithDefault("10000")
         int aclCacheSize();
+
+        /**
+         * What a 3.1 / 3.1.1 client that publishes where it may not gets, having no negative acknowledgement:
+         * {@code drop} (acknowledged as usual, message discarded) or {@code disconnect} (the connection is closed).
+         */
+        @WithDefault("drop")
+        String aclDenyActionV3();
     }
 
     interface Persistence {

@@ -56,10 +56,22 @@ public class Broker {
 
     private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
     private BatchWriter writer;
+    private boolean disconnectV3OnDeniedPublish;
 
     @PostConstruct
     void init() {
         writer = stores.writer();
+        disconnectV3OnDeniedPublish = switch (config.security().aclDenyActionV3().trim()) {
+            case "drop" -> false;
+            case "disconnect" -> true;
+            default -> throw new IllegalStateException("conduit.security.acl-deny-action-v3 must be drop or "
+                    + "disconnect, not " + config.security().aclDenyActionV3());
+        };
+    }
+
+    /** Whether a 3.x client publishing where the ACL denies it is disconnected (true) or its message dropped. */
+    public boolean disconnectV3OnDeniedPublish() {
+        return disconnectV3OnDeniedPublish;
     }
 
     /** The database writer, or null when state is kept in memory. */

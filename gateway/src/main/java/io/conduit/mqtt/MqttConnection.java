@@ -11,6 +11,7 @@ import io.conduit.routing.Topics;
 import io.conduit.security.AuthExchange;
 import io.conduit.security.AuthResult;
 import io.conduit.security.Authorizer;
+import io.conduit.security.ClientPermissions;
 import io.conduit.security.ConnectRequest;
 import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.Outbound;
@@ -114,6 +115,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private String clientId;
     private String username;
     private Authorizer.ClientIdentity identity;
+    private ClientPermissions permissions;
     private Session session;
     private boolean cleanStart;
     private long sessionExpiry;
@@ -371,6 +373,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         username = payload.userName();
         identity = new Authorizer.ClientIdentity(clientId, username);
+        permissions = broker.authorizer().permissions(identity);
 
         long maxExpiry = broker.config().session().maxExpiryInterval();
         if (v5) {
@@ -674,7 +677,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
-            finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic, durable);
+            if (!v5 && broker.disconnectV3OnDeniedPublish()) {
+                LOG.debugf("client %s: not authorized to publish to %s: disconnecting", clientId, topic);
+                if (qos == 2) {
+                    session.releaseQos2(packetId);
+                }
+                close();
+                return;
+            }
+            finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic
+                    + (retain ? " with RETAIN" : ""), durable);
             return;
         }
         if (!broker.plugins().hasPublishHooks()) {
@@ -1095,6 +1107,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     @Override
     public String clientId() {
         return clientId;
+    }
+
+    @Override
+    public ClientPermissions permissions() {
+        return permissions;
     }
 
     /** Queues a packet; one flush per event-loop turn covers every packet queued meanwhile. */
