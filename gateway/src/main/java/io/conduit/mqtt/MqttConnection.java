@@ -10,6 +10,7 @@ import io.conduit.routing.Subscription;
 import io.conduit.routing.Topics;
 import io.conduit.security.AuthExchange;
 import io.conduit.security.AuthResult;
+import io.conduit.security.CertificateIdentity;
 import io.conduit.security.Authorizer;
 import io.conduit.security.ClientPermissions;
 import io.conduit.security.ConnectRequest;
@@ -62,6 +63,7 @@ import io.netty.util.internal.PlatformDependent;
 import org.jboss.logging.Logger;
 
 import java.net.SocketAddress;
+import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -372,6 +374,23 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             assignedClientId = true;
         }
         username = payload.userName();
+        X509Certificate certificate = TlsContexts.clientCertificate(channel);
+        boolean certificateIdentity = false;
+        if (certificate != null && broker.certificateIdentity() != CertificateIdentity.NONE) {
+            String fromCertificate = broker.certificateIdentity().username(certificate);
+            if (fromCertificate == null) {
+                connackAndClose(NOT_AUTHORIZED, "the client certificate has no "
+                        + broker.certificateIdentity().name().toLowerCase(java.util.Locale.ROOT));
+                return;
+            }
+            // The certificate names the client; a CONNECT username may repeat that name but not replace it.
+            if (username != null && !username.equals(fromCertificate)) {
+                connackAndClose(AuthResult.BAD_USERNAME_OR_PASSWORD, "username differs from the client certificate");
+                return;
+            }
+            username = fromCertificate;
+            certificateIdentity = true;
+        }
         identity = new Authorizer.ClientIdentity(clientId, username);
         permissions = broker.authorizer().permissions(identity);
 
@@ -425,7 +444,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
         authMethod = v5 ? stringProperty(props, AUTHENTICATION_METHOD) : null;
         ConnectRequest request = new ConnectRequest(clientId, username, payload.passwordInBytes(), protocolLevel,
-                channel.remoteAddress(), authMethod, v5 ? bytesProperty(props, AUTHENTICATION_DATA) : null);
+                channel.remoteAddress(), authMethod, v5 ? bytesProperty(props, AUTHENTICATION_DATA) : null,
+                certificate, certificateIdentity);
 
         state = State.AUTHENTICATING;
         if (authMethod != null) {

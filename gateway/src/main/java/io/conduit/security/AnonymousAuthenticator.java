@@ -9,8 +9,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The authenticator in force until a credential store provides another: lets clients in only when anonymous access
- * is allowed, since there is nothing to check credentials against.
+ * The authenticator in force until a credential store provides another: lets clients in when anonymous access is
+ * allowed, since there is nothing to check credentials against, and clients whose username is the identity of a
+ * client certificate the TLS handshake verified.
  */
 @ApplicationScoped
 @DefaultBean
@@ -21,7 +22,7 @@ public class AnonymousAuthenticator implements Authenticator {
 
     @Override
     public CompletionStage<AuthResult> authenticate(ConnectRequest request) {
-        AuthResult result = config.security().allowAnonymous()
+        AuthResult result = config.security().allowAnonymous() || request.certificateIdentity()
                 ? AuthResult.accept()
                 : AuthResult.failure(AuthResult.NOT_AUTHORIZED, "anonymous access is disabled");
         return CompletableFuture.completedFuture(result);
