@@ -7,9 +7,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,26 +100,7 @@ class MutualTlsTest {
 
     private static MqttClient connect(String uri, String clientId, String certificate, String username)
             throws MqttException {
-        return connect(uri, clientId, ClientCertificates.socketFactory(certificate), username);
-    }
-
-    private static MqttClient connect(String uri, String clientId, SocketFactory factory, String username)
-            throws MqttException {
-        MqttClient client = new MqttClient(uri, clientId, new MemoryPersistence());
-        MqttConnectOptions options = new MqttConnectOptions();
-        options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        options.setConnectionTimeout(5);
-        options.setSocketFactory(factory);
-        if (username != null) {
-            options.setUserName(username);
-        }
-        try {
-            client.connect(options);
-        } catch (MqttException e) {
-            client.close();
-            throw e;
-        }
-        return client;
+        return TlsTest.connect(uri, clientId, ClientCertificates.socketFactory(certificate), username);
     }
 
     private static void close(MqttClient client) throws MqttException {
@@ -158,7 +137,7 @@ class MutualTlsTest {
         MqttException overTls = assertThrows(MqttException.class,
                 () -> connect(tls(), "mtls-none", (String) null, "watcher"));
         assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, overTls.getReasonCode(), overTls.toString());
-        MqttException overTcp = assertThrows(MqttException.class, () -> connect("tcp://127.0.0.1:"
+        MqttException overTcp = assertThrows(MqttException.class, () -> TlsTest.connect("tcp://127.0.0.1:"
                 + server.tcpPort(), "mtls-tcp", SocketFactory.getDefault(), "watcher"));
         assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, overTcp.getReasonCode(), overTcp.toString());
     }
