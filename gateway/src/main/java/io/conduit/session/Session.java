@@ -131,16 +131,18 @@ public final class Session implements Subscriber {
         return inflight.size();
     }
 
+    /**
+     * Asked when a message is routed, and again when it goes on the wire: by then the rules may have changed, or the
+     * client of a restored session may have connected.
+     */
     @Override
     public boolean mayReceive(String topic) {
         ClientPermissions p = permissions;
         return p == null || p.mayReceive(topic);
     }
 
-    /** The check made when a message goes on the wire: the connected client's permission, under the rules now. */
     private boolean permitted(Message message) {
-        ClientPermissions p = permissions;
-        return p == null || p.mayReceive(message.topic());
+        return mayReceive(message.topic());
     }
 
     @Override
