@@ -84,6 +84,19 @@ public interface ConduitConfig {
         Optional<String> keyStore();
 
         Optional<String> keyStorePassword();
+
+        /**
+         * Whether TLS and WSS clients are asked for a certificate: {@code none}, {@code want} (optional; one that is
+         * presented must be valid) or {@code require}. {@code want} and {@code require} need {@code trust-file}.
+         */
+        @WithDefault("none")
+        String clientAuth();
+
+        /** CA certificates client certificates must chain to: a PEM bundle, or a PKCS#12 / JKS trust store. */
+        Optional<String> trustFile();
+
+        /** Password of a PKCS#12 / JKS {@code trust-file}. */
+        Optional<String> trustFilePassword();
     }
 
     interface Limits {
@@ -152,6 +165,21 @@ public interface ConduitConfig {
         /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
         @WithDefault("10000")
         int aclCacheSize();
+
+        /**
+         * What a 3.1 / 3.1.1 client that publishes where it may not gets, having no negative acknowledgement:
+         * {@code drop} (acknowledged as usual, message discarded) or {@code disconnect} (the connection is closed).
+         */
+        @WithDefault("drop")
+        String aclDenyActionV3();
+
+        /**
+         * Which part of a verified client certificate becomes the client's username for authentication and ACLs:
+         * {@code none}, {@code cn} (subject common name) or {@code san} (first DNS, e-mail or URI subject
+         * alternative name).
+         */
+        @WithDefault("none")
+        String certificateIdentity();
 
         /**
          * The local {@code admin} account of the admin API (HTTP Basic): {@code auto} has it when no Keycloak is

@@ -7,6 +7,7 @@ import io.conduit.persistence.StoreProducers;
 import io.conduit.plugin.PluginHooks;
 import io.conduit.api.mqtt.ClientInfo;
 import io.conduit.security.AuthResult;
+import io.conduit.security.CertificateIdentity;
 import io.conduit.security.ConnectRequest;
 import io.conduit.routing.Router;
 import io.conduit.security.Authenticator;
@@ -59,10 +60,29 @@ public class Broker {
 
     private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
     private BatchWriter writer;
+    private boolean disconnectV3OnDeniedPublish;
+    private CertificateIdentity certificateIdentity;
 
     @PostConstruct
     void init() {
         writer = stores.writer();
+        disconnectV3OnDeniedPublish = switch (config.security().aclDenyActionV3().trim()) {
+            case "drop" -> false;
+            case "disconnect" -> true;
+            default -> throw new IllegalStateException("conduit.security.acl-deny-action-v3 must be drop or "
+                    + "disconnect, not " + config.security().aclDenyActionV3());
+        };
+        certificateIdentity = CertificateIdentity.parse(config.security().certificateIdentity());
+    }
+
+    /** Which part of a verified client certificate is the client's username. */
+    public CertificateIdentity certificateIdentity() {
+        return certificateIdentity;
+    }
+
+    /** Whether a 3.x client publishing where the ACL denies it is disconnected (true) or its message dropped. */
+    public boolean disconnectV3OnDeniedPublish() {
+        return disconnectV3OnDeniedPublish;
     }
 
     /** The database writer, or null when state is kept in memory. */

@@ -10,7 +10,9 @@ import io.conduit.routing.Subscription;
 import io.conduit.routing.Topics;
 import io.conduit.security.AuthExchange;
 import io.conduit.security.AuthResult;
+import io.conduit.security.CertificateIdentity;
 import io.conduit.security.Authorizer;
+import io.conduit.security.ClientPermissions;
 import io.conduit.security.ConnectRequest;
 import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.Outbound;
@@ -61,6 +63,7 @@ import io.netty.util.internal.PlatformDependent;
 import org.jboss.logging.Logger;
 
 import java.net.SocketAddress;
+import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -118,6 +121,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private volatile Long deviceId;
     /** A refusing CONNACK is being held back (brute-force back-off): the connect timeout must not close first. */
     private boolean refusalPending;
+    private ClientPermissions permissions;
     private Session session;
     private boolean cleanStart;
     private long sessionExpiry;
@@ -374,7 +378,25 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             assignedClientId = true;
         }
         username = payload.userName();
+        X509Certificate certificate = TlsContexts.clientCertificate(channel);
+        boolean certificateIdentity = false;
+        if (certificate != null && broker.certificateIdentity() != CertificateIdentity.NONE) {
+            String fromCertificate = broker.certificateIdentity().username(certificate);
+            if (fromCertificate == null) {
+                connackAndClose(NOT_AUTHORIZED, "the client certificate has no "
+                        + broker.certificateIdentity().name().toLowerCase(java.util.Locale.ROOT));
+                return;
+            }
+            // The certificate names the client; a CONNECT username may repeat that name but not replace it.
+            if (username != null && !username.equals(fromCertificate)) {
+                connackAndClose(AuthResult.BAD_USERNAME_OR_PASSWORD, "username differs from the client certificate");
+                return;
+            }
+            username = fromCertificate;
+            certificateIdentity = true;
+        }
         identity = new Authorizer.ClientIdentity(clientId, username);
+        permissions = broker.authorizer().permissions(identity);
 
         long maxExpiry = broker.config().session().maxExpiryInterval();
         if (v5) {
@@ -422,7 +444,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
         authMethod = v5 ? stringProperty(props, AUTHENTICATION_METHOD) : null;
         ConnectRequest request = new ConnectRequest(clientId, username, payload.passwordInBytes(), protocolLevel,
-                channel.remoteAddress(), authMethod, v5 ? bytesProperty(props, AUTHENTICATION_DATA) : null);
+                channel.remoteAddress(), authMethod, v5 ? bytesProperty(props, AUTHENTICATION_DATA) : null,
+                certificate, certificateIdentity);
 
         state = State.AUTHENTICATING;
         if (authMethod != null) {
@@ -460,6 +483,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private void authenticated(AuthResult.Identity who) {
         if (who != null) {
             identity = new Authorizer.ClientIdentity(clientId, who.username(), who.groups());
+            permissions = broker.authorizer().permissions(identity);
             deviceId = who.deviceId();
         }
     }
@@ -718,7 +742,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         if (!broker.authorizer().canPublish(identity, topic, qos, retain)) {
-            finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic, durable);
+            if (!v5 && broker.disconnectV3OnDeniedPublish()) {
+                LOG.debugf("client %s: not authorized to publish to %s: disconnecting", clientId, topic);
+                if (qos == 2) {
+                    session.releaseQos2(packetId);
+                }
+                close();
+                return;
+            }
+            finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic
+                    + (retain ? " with RETAIN" : ""), durable);
             return;
         }
         if (!broker.plugins().hasPublishHooks()) {
@@ -1141,6 +1174,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         return clientId;
     }
 
+    @Override
+    public ClientPermissions permissions() {
+        return permissions;
+    }
+
     /** Queues a packet; one flush per event-loop turn covers every packet queued meanwhile. */
     private void write(MqttMessage message) {
         outbound.add(message);
@@ -1193,6 +1231,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         channel.eventLoop().execute(() -> {
             if (state == State.CONNECTED) {
                 identity = new Authorizer.ClientIdentity(identity.clientId(), identity.username(), groups);
+                permissions = broker.authorizer().permissions(identity);
+                if (session != null) {
+                    session.permissionsChanged(this);
+                }
             }
         });
     }

@@ -6,7 +6,7 @@ import io.conduit.security.DeviceSpec;
 import io.conduit.security.DeviceUpdate;
 import io.conduit.security.DuplicateDeviceException;
 import io.conduit.security.FileDevicesPlan;
-import io.conduit.security.ScramCredentials;
+import io.conduit.security.ScramCredential;
 import io.quarkus.hibernate.orm.panache.PanacheQuery;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.panache.common.Parameters;
@@ -130,7 +130,7 @@ public class PostgresDeviceRegistry implements DeviceRegistry {
         e.metadata = new LinkedHashMap<>(s.metadata() == null ? Map.of() : s.metadata());
     }
 
-    private static void setScram(DeviceEntity e, ScramCredentials scram) {
+    private static void setScram(DeviceEntity e, ScramCredential scram) {
         e.scramSalt = scram == null ? null : scram.salt();
         e.scramIterations = scram == null ? null : scram.iterations();
         e.scramStoredKey = scram == null ? null : scram.storedKey();
@@ -221,8 +221,8 @@ public class PostgresDeviceRegistry implements DeviceRegistry {
     }
 
     static Device toDevice(DeviceEntity e) {
-        ScramCredentials scram = e.scramSalt == null ? null
-                : new ScramCredentials(e.scramSalt, e.scramIterations, e.scramStoredKey, e.scramServerKey);
+        ScramCredential scram = e.scramSalt == null ? null
+                : new ScramCredential(e.scramSalt, e.scramIterations, e.scramStoredKey, e.scramServerKey);
         return new Device(e.id, e.clientId, e.username, e.passwordHash, scram, e.enabled,
                 e.groups == null ? List.of() : Arrays.asList(e.groups), e.metadata, e.createdAt, e.lastSeenAt,
                 Device.Source.valueOf(e.source.toUpperCase(Locale.ROOT)));

@@ -19,4 +19,12 @@ public interface Subscriber {
      * @return null, or a stage that completes once the copy is durable (a QoS 1/2 message for a persistent session)
      */
     CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds);
+
+    /**
+     * Whether messages on {@code topic} may be delivered here (the subscriber's read permission). Asked for every
+     * matching subscription of every message: must answer from memory.
+     */
+    default boolean mayReceive(String topic) {
+        return true;
+    }
 }

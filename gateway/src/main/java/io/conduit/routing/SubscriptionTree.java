@@ -96,10 +96,11 @@ public final class SubscriptionTree {
     /**
      * Finds every subscriber of a topic. A client with several matching non-shared subscriptions gets one copy at the
      * highest of their QoS carrying all their identifiers (MQTT 5.0 section 3.3.4); each matching shared subscription
-     * gets one copy, sent to one member of its group.
+     * gets one copy, sent to one member of its group. Subscribers that may not receive the topic
+     * ({@link Subscriber#mayReceive}) are left out; a shared group then picks another member.
      */
     public List<Target> match(String topic, String publisherId) {
-        Collector collector = new Collector(publisherId);
+        Collector collector = new Collector(publisherId, topic);
         String[] levels = Topics.levels(topic);
         boolean dollar = topic.startsWith("$");
         match(root, levels, 0, dollar, collector);
@@ -174,20 +175,27 @@ public final class SubscriptionTree {
         final Map<String, Entry> members = new ConcurrentHashMap<>();
         final AtomicInteger next = new AtomicInteger();
 
-        /** Round robin, preferring members that are connected now. */
-        Entry pick() {
+        /** Round robin among the members that may receive the topic, preferring those connected now. */
+        Entry pick(String topic) {
             Entry[] all = members.values().toArray(new Entry[0]);
             if (all.length == 0) {
                 return null;
             }
             int start = Math.floorMod(next.getAndIncrement(), all.length);
+            Entry offline = null;
             for (int i = 0; i < all.length; i++) {
                 Entry candidate = all[(start + i) % all.length];
+                if (!candidate.subscriber.mayReceive(topic)) {
+                    continue;
+                }
                 if (candidate.subscriber.isOnline()) {
                     return candidate;
                 }
+                if (offline == null) {
+                    offline = candidate;
+                }
             }
-            return all[start];
+            return offline;
         }
     }
 
@@ -233,12 +241,14 @@ public final class SubscriptionTree {
 
     private static final class Collector {
         private final String publisherId;
+        private final String topic;
         private Target single;
         private Map<Subscriber, Target> merged;
         private List<Target> sharedTargets;
 
-        Collector(String publisherId) {
+        Collector(String publisherId, String topic) {
             this.publisherId = publisherId;
+            this.topic = topic;
         }
 
         void collect(Node node) {
@@ -246,7 +256,7 @@ public final class SubscriptionTree {
             if (direct != null && !direct.isEmpty()) {
                 for (Entry e : direct.values()) {
                     Subscription s = e.subscription;
-                    if (s.noLocal() && s.clientId().equals(publisherId)) {
+                    if (s.noLocal() && s.clientId().equals(publisherId) || !e.subscriber.mayReceive(topic)) {
                         continue;
                     }
                     add(new Target(e.subscriber, s.qos(), s.retainAsPublished(), ids(s)));
@@ -255,7 +265,7 @@ public final class SubscriptionTree {
             Map<String, SharedGroup> shared = node.shared;
             if (shared != null && !shared.isEmpty()) {
                 for (SharedGroup group : shared.values()) {
-                    Entry e = group.pick();
+                    Entry e = group.pick(topic);
                     if (e != null) {
                         if (sharedTargets == null) {
                             sharedTargets = new ArrayList<>(2);

@@ -22,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -197,5 +198,59 @@ public class AclAuthorizer implements Authorizer {
     @Override
     public boolean canSubscribe(ClientIdentity client, String filter, int qos) {
         return decide(client, Action.SUBSCRIBE, filter, qos).allowed();
+    }
+
+    @Override
+    public ClientPermissions permissions(ClientIdentity client) {
+        return new Permissions(client);
+    }
+
+    /**
+     * One client's read permissions, cached per topic in a map of its own: a delivery that hits the cache costs one
+     * hash lookup and allocates nothing (the shared cache would need a key object per lookup). The answers belong
+     * to the rules they were taken under and are dropped with them on reload.
+     */
+    private final class Permissions implements ClientPermissions {
+        private final ClientIdentity client;
+        private volatile Answers answers;
+
+        Permissions(ClientIdentity client) {
+            this.client = client;
+            this.answers = new Answers(state);
+        }
+
+        @Override
+        public boolean mayReceive(String topic) {
+            State now = state;
+            Answers a = answers;
+            if (a.rules != now) {
+                // Answers taken under the old rules may still be added to the old map, never to this one.
+                a = new Answers(now);
+                answers = a;
+            }
+            Boolean known = a.byTopic.get(topic);
+            if (known != null) {
+                return known;
+            }
+            boolean allowed = now.rules().decideReceive(client, topic).allowed();
+            if (a.byTopic.size() < RECEIVE_CACHE_PER_CLIENT) {
+                a.byTopic.put(topic, allowed);
+            }
+            return allowed;
+        }
+
+        @Override
+        public boolean mayPublish(String topic, int qos, boolean retain) {
+            return canPublish(client, topic, qos, retain);
+        }
+    }
+
+    /** Most topics whose read decision one client keeps; beyond, decisions are taken from the rules each time. */
+    static final int RECEIVE_CACHE_PER_CLIENT = 1024;
+
+    private record Answers(State rules, ConcurrentHashMap<String, Boolean> byTopic) {
+        Answers(State rules) {
+            this(rules, new ConcurrentHashMap<>());
+        }
     }
 }

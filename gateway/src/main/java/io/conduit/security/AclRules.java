@@ -398,6 +398,11 @@ public final class AclRules {
      * publish needs both {@link Action#PUBLISH} and {@link Action#RETAIN}.
      */
     public Decision decide(Authorizer.ClientIdentity client, Action action, String topic, int qos) {
+        return decide(client, action, topic, qos, true);
+    }
+
+    /** @param explain whether an allowed subscription's reason names the deny rules withheld on delivery */
+    private Decision decide(Authorizer.ClientIdentity client, Action action, String topic, int qos, boolean explain) {
         if (action != Action.SUBSCRIBE && topic.startsWith("$SYS/")) {
             return new Decision(false, null, "publishing to $SYS/ is reserved to the broker");
         }
@@ -423,12 +428,10 @@ public final class AclRules {
                 return new Decision(false, rule, "first matching rule at line " + rule.line()
                         + " (client id or username unusable in its placeholder)");
             }
-            boolean matched;
-            if (action != Action.SUBSCRIBE) {
-                matched = Topics.matches(filter, target);
-            } else {
-                matched = rule.allow() ? covers(filter, target) : overlaps(filter, target);
-            }
+            // A subscribe rule, allow or deny, decides a requested filter only when it covers all of it. A filter
+            // that merely overlaps a deny rule is decided further down; the topics the deny names are withheld
+            // when messages are delivered (decideReceive).
+            boolean matched = action == Action.SUBSCRIBE ? covers(filter, target) : Topics.matches(filter, target);
             if (!matched) {
                 continue;
             }
@@ -436,9 +439,45 @@ public final class AclRules {
                 return new Decision(false, rule, "first matching rule at line " + rule.line() + " allows QoS <= "
                         + rule.maxQos() + " only");
             }
-            return new Decision(rule.allow(), rule, "first matching rule at line " + rule.line());
+            String reason = "first matching rule at line " + rule.line();
+            if (explain && rule.allow() && action == Action.SUBSCRIBE) {
+                reason += withheld(client, target, rule);
+            }
+            return new Decision(rule.allow(), rule, reason);
         }
-        return new Decision(defaultAllow, null, "no rule matched: default " + (defaultAllow ? "allow" : "deny"));
+        String reason = "no rule matched: default " + (defaultAllow ? "allow" : "deny");
+        if (explain && defaultAllow && action == Action.SUBSCRIBE) {
+            reason += withheld(client, target, null);
+        }
+        return new Decision(defaultAllow, null, reason);
+    }
+
+    /**
+     * Whether a message on {@code topic} (a topic name) may be delivered to the client: its subscribe permission on
+     * that one topic. QoS limits do not apply here; they were applied to the subscription.
+     */
+    public Decision decideReceive(Authorizer.ClientIdentity client, String topic) {
+        // A topic name has no withheld part; skipping that scan keeps cache misses on the delivery path cheap.
+        return decide(client, Action.SUBSCRIBE, topic, 0, false);
+    }
+
+    /** For explain: the deny rules before {@code decided} that overlap an allowed filter, whose topics are withheld. */
+    private String withheld(Authorizer.ClientIdentity client, String filter, Rule decided) {
+        List<String> lines = new ArrayList<>();
+        for (Rule rule : rules) {
+            if (rule == decided) {
+                break;
+            }
+            if (rule.allow() || !rule.actions().contains(Action.SUBSCRIBE) || !appliesTo(rule, client)) {
+                continue;
+            }
+            String denied = resolve(rule, client);
+            if (denied == null || overlaps(denied, filter)) {
+                lines.add(String.valueOf(rule.line()));
+            }
+        }
+        return lines.isEmpty() ? "" : "; messages on topics denied by the rule" + (lines.size() > 1 ? "s" : "")
+                + " at line " + String.join(", ", lines) + " are not delivered";
     }
 
     /** A publish as the broker asks for it: publish, and retain too when RETAIN is set. */

@@ -20,7 +20,8 @@ import java.util.concurrent.CompletionStage;
  * The broker's authenticator: asks the providers of {@code conduit.security.auth-chain} in order until one accepts
  * or denies. When none does, a client that presented no password gets in anonymously if
  * {@code conduit.security.allow-anonymous} is set; otherwise it is refused: 0x86 Bad user name or password when it
- * presented a password, 0x87 Not authorized when not. A username alone is not a credential.
+ * presented a password, 0x87 Not authorized when not. A username alone is not a credential; a verified client
+ * certificate that names the client ({@code conduit.security.certificate-identity}) is, and decides before the chain.
  */
 @ApplicationScoped
 @DefaultBean
@@ -62,6 +63,10 @@ public class AuthenticationChain implements Authenticator {
 
     @Override
     public CompletionStage<AuthResult> authenticate(ConnectRequest request, ClientInfo client) {
+        if (request.certificateIdentity()) {
+            // The TLS handshake verified the client certificate that names this client: that is its credential.
+            return CompletableFuture.completedFuture(AuthResult.accept());
+        }
         CompletionStage<AuthResult> result = CompletableFuture.completedFuture(AuthResult.next());
         for (AuthenticationProvider p : chain()) {
             result = result.thenCompose(r -> r.verdict() != AuthResult.Verdict.NEXT

@@ -8,7 +8,7 @@ import java.util.Map;
  * A device of the registry: who may connect (client id and/or username) and with what. Holds the password only as
  * its bcrypt hash and the SCRAM-SHA-256 credentials derived from it; {@link #toString()} prints neither.
  */
-public record Device(long id, String clientId, String username, String passwordHash, ScramCredentials scram,
+public record Device(long id, String clientId, String username, String passwordHash, ScramCredential scram,
                      boolean enabled, List<String> groups, Map<String, Object> metadata, Instant createdAt,
                      Instant lastSeenAt, Source source) {
 

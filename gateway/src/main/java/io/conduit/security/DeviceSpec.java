@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /** A device to create: the password already hashed (never the password itself). */
-public record DeviceSpec(String clientId, String username, String passwordHash, ScramCredentials scram,
+public record DeviceSpec(String clientId, String username, String passwordHash, ScramCredential scram,
                          boolean enabled, List<String> groups, Map<String, Object> metadata, Device.Source source) {
 
     /** How a file device is recognised from one load of the file to the next: its username, else its client id. */

@@ -207,7 +207,7 @@ public class Devices {
         changes.fire(new DeviceChanged(id, null));
     }
 
-    private record Hashed(String hash, ScramCredentials scram) {
+    private record Hashed(String hash, ScramCredential scram) {
     }
 
     /** The stored forms of a new password (both null when there is none). */

@@ -5,13 +5,7 @@ import io.quarkus.elytron.security.common.BcryptUtil;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import javax.crypto.Mac;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
@@ -48,27 +42,10 @@ public class PasswordHashing {
     }
 
     /** The SCRAM-SHA-256 server credentials for a password (RFC 5802 section 3; the password taken as UTF-8). */
-    public ScramCredentials scram(String password) {
+    public ScramCredential scram(String password) {
         byte[] salt = new byte[16];
         random.nextBytes(salt);
-        int iterations = config.security().devices().scramIterations();
-        try {
-            PBEKeySpec spec = new PBEKeySpec(password.toCharArray(), salt, iterations, 256);
-            byte[] salted = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
-            spec.clearPassword();
-            byte[] clientKey = hmac(salted, "Client Key");
-            byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
-            byte[] serverKey = hmac(salted, "Server Key");
-            return new ScramCredentials(salt, iterations, storedKey, serverKey);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SCRAM-SHA-256 unavailable", e);
-        }
-    }
-
-    static byte[] hmac(byte[] key, String text) throws GeneralSecurityException {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        return mac.doFinal(text.getBytes(StandardCharsets.UTF_8));
+        return ScramCredential.fromPassword(password, salt, config.security().devices().scramIterations());
     }
 
     /** Refuses passwords bcrypt cannot take whole: empty, or longer than 72 bytes in UTF-8. */

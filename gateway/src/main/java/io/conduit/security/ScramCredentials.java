@@ -1,14 +1,14 @@
 package io.conduit.security;
 
-/**
- * What a server keeps to verify SCRAM-SHA-256 (RFC 5802, RFC 7677) without the password: the salt, the PBKDF2
- * iteration count, StoredKey = SHA-256(HMAC(SaltedPassword, "Client Key")) and ServerKey = HMAC(SaltedPassword,
- * "Server Key").
- */
-public record ScramCredentials(byte[] salt, int iterations, byte[] storedKey, byte[] serverKey) {
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
-    @Override
-    public String toString() {
-        return "ScramCredentials[iterations=" + iterations + "]";
-    }
+/**
+ * Where SCRAM-SHA-256 credentials come from (the device registry keeps them per device). May complete on any
+ * thread; must not block the caller, which is an event loop.
+ */
+public interface ScramCredentials {
+
+    /** The credential of {@code username}, or empty when there is none (unknown or disabled). */
+    CompletionStage<Optional<ScramCredential>> lookup(String username);
 }

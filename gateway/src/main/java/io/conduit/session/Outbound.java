@@ -1,6 +1,7 @@
 package io.conduit.session;
 
 import io.conduit.routing.Message;
+import io.conduit.security.ClientPermissions;
 
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -31,4 +32,7 @@ public interface Outbound {
     ScheduledExecutorService executor();
 
     String clientId();
+
+    /** What the connected client may receive and publish, checked on delivery and for its will. */
+    ClientPermissions permissions();
 }

@@ -4,6 +4,7 @@ import io.conduit.metrics.BrokerMetrics;
 import io.conduit.routing.Message;
 import io.conduit.routing.Subscriber;
 import io.conduit.routing.Subscription;
+import io.conduit.security.ClientPermissions;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,6 +47,12 @@ public final class Session implements Subscriber {
     private final long createdMillis = System.currentTimeMillis();
 
     private Outbound connection;
+    /**
+     * The read permissions of the client that last claimed the session; they stay while it is offline, so its queue
+     * only takes what it may receive. Null for a session restored at startup until its client connects again: its
+     * messages are then checked when they are sent.
+     */
+    private volatile ClientPermissions permissions;
     /** False between claiming a connection and sending its CONNACK: nothing may be written before CONNACK. */
     private boolean ready;
     private volatile long expiryInterval;
@@ -62,6 +69,7 @@ public final class Session implements Subscriber {
     private ScheduledFuture<?> expiryTask;
     private ScheduledFuture<?> willTask;
     private Message pendingWill;
+    private ClientPermissions pendingWillPermissions;
 
     Session(String clientId, long expiryInterval, int maxQueued, int memoryWindow, BrokerMetrics metrics,
             SessionStore store) {
@@ -123,6 +131,20 @@ public final class Session implements Subscriber {
         return inflight.size();
     }
 
+    /**
+     * Asked when a message is routed, and again when it goes on the wire: by then the rules may have changed, or the
+     * client of a restored session may have connected.
+     */
+    @Override
+    public boolean mayReceive(String topic) {
+        ClientPermissions p = permissions;
+        return p == null || p.mayReceive(topic);
+    }
+
+    private boolean permitted(Message message) {
+        return mayReceive(message.topic());
+    }
+
     @Override
     public synchronized CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds) {
         return deliver(message, qos, retain, subscriptionIds, false);
@@ -133,6 +155,9 @@ public final class Session implements Subscriber {
      * the socket is busy: the subscriber asked for exactly this burst, and its size is bounded by the retained store.
      */
     public synchronized void deliverRetained(Message message, int qos, int[] subscriptionIds) {
+        if (!permitted(message)) {
+            return;
+        }
         deliver(message, qos, true, subscriptionIds, true);
     }
 
@@ -176,6 +201,11 @@ public final class Session implements Subscriber {
     }
 
     private void send(Outgoing out) {
+        if (!permitted(out.message)) {
+            // Routed before the rules changed or before the client's identity was known (restored session).
+            forget(out);
+            return;
+        }
         out.packetId = allocatePacketId();
         if (connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId, false)) {
             inflight.put(out.packetId, out);
@@ -242,7 +272,7 @@ public final class Session implements Subscriber {
             }
             out.awaitingResend = false;
             awaitingResend--;
-            if (connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId, true)) {
+            if (permitted(out.message) && connection.sendPublish(out.message, out.qos, out.retain, out.subscriptionIds, out.packetId, true)) {
                 onWire++;
             } else {
                 it.remove();
@@ -277,10 +307,18 @@ public final class Session implements Subscriber {
         });
     }
 
+    /** The client's permissions changed on its live connection (e.g. its device's groups). */
+    public synchronized void permissionsChanged(Outbound from) {
+        if (connection == from) {
+            permissions = from.permissions();
+        }
+    }
+
     /** Claims the session for a connection; nothing is written to it until {@link #resume}. */
     synchronized Outbound claim(Outbound newConnection, int level) {
         Outbound previous = connection;
         connection = newConnection;
+        permissions = newConnection.permissions();
         protocolLevel = level;
         ready = false;
         cancel(expiryTask);
@@ -292,6 +330,7 @@ public final class Session implements Subscriber {
         cancel(willTask);
         willTask = null;
         pendingWill = null;
+        pendingWillPermissions = null;
         return previous;
     }
 
@@ -324,6 +363,9 @@ public final class Session implements Subscriber {
                     connection.sendPubrel(out.packetId);
                 }
                 onWire++;
+            } else if (!permitted(out.message)) {
+                it.remove();
+                forget(out);
             } else if (onWire >= quota) {
                 // The client may have reconnected with a smaller Receive Maximum: the rest go out as acks free room.
                 out.awaitingResend = true;
@@ -433,16 +475,23 @@ public final class Session implements Subscriber {
         expiryTask = task;
     }
 
-    synchronized void scheduleWill(Message will, ScheduledFuture<?> task) {
+    /** @param willPermissions the permissions of the client that set the will; null when unknown (restored) */
+    synchronized void scheduleWill(Message will, ClientPermissions willPermissions, ScheduledFuture<?> task) {
         cancel(willTask);
         pendingWill = will;
+        pendingWillPermissions = willPermissions;
         willTask = task;
     }
 
+    /** A will and the permissions of the client that set it (null when unknown). */
+    record PendingWill(Message message, ClientPermissions permissions) {
+    }
+
     /** Takes the delayed will that has not been published yet, if any. */
-    synchronized Message takePendingWill() {
-        Message will = pendingWill;
+    synchronized PendingWill takePendingWill() {
+        PendingWill will = pendingWill == null ? null : new PendingWill(pendingWill, pendingWillPermissions);
         pendingWill = null;
+        pendingWillPermissions = null;
         cancel(willTask);
         willTask = null;
         return will;

@@ -5,6 +5,7 @@ import io.conduit.metrics.BrokerMetrics;
 import io.conduit.routing.Message;
 import io.conduit.routing.Router;
 import io.conduit.routing.Subscription;
+import io.conduit.security.ClientPermissions;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
@@ -89,7 +90,8 @@ public class SessionRegistry {
             sessions.put(stored.clientId(), session);
             if (stored.delayedWill() != null) {
                 long delay = Math.max(0, stored.willDelay() * 1000 - elapsedMillis);
-                startTimers.add(() -> scheduleWill(session, stored.delayedWill(), delay));
+                // Who set it is not stored: it was checked at CONNECT and is published as it stands.
+                startTimers.add(() -> scheduleWill(session, stored.delayedWill(), null, delay));
             }
             if (expiry != Session.NEVER_EXPIRES) {
                 startTimers.add(() -> session.expiryTask(timers.schedule(() -> expire(session),
@@ -163,10 +165,10 @@ public class SessionRegistry {
             // A session replaced by a clean start has ended too, and an ending session publishes its will at once.
             boolean sessionEnds = (current && expiry == 0) || sessions.get(session.clientId()) != session;
             if (willDelay == 0 || sessionEnds) {
-                router.publish(will);
+                publishWill(will, connection.permissions());
             } else if (current) {
                 delayedWill = will;
-                scheduleWill(session, will, Math.min(willDelay, expiry) * 1000);
+                scheduleWill(session, will, connection.permissions(), Math.min(willDelay, expiry) * 1000);
             }
             // Taken over with a will delay: the new connection came before the delay passed, so no will.
         }
@@ -187,16 +189,29 @@ public class SessionRegistry {
         }
     }
 
-    private void scheduleWill(Session session, Message will, long delayMillis) {
-        session.scheduleWill(will, timers.schedule(() -> {
-            Message pending = session.takePendingWill();
+    private void scheduleWill(Session session, Message will, ClientPermissions permissions, long delayMillis) {
+        session.scheduleWill(will, permissions, timers.schedule(() -> {
+            Session.PendingWill pending = session.takePendingWill();
             if (pending != null) {
-                router.publish(pending);
+                publishWill(pending.message(), pending.permissions());
                 if (session.durable()) {
                     store.willDone(session.clientId());
                 }
             }
         }, delayMillis, TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * Publishes a will if its client may still publish it: the will was checked at CONNECT, but the ACL may have
+     * been reloaded since. {@code permissions} is null for a will restored from the store, published as it stands.
+     */
+    private void publishWill(Message will, ClientPermissions permissions) {
+        if (permissions != null && !permissions.mayPublish(will.topic(), will.qos(), will.retain())) {
+            LOG.debugf("client %s: will on %s not published: no longer authorized", will.publisherId(),
+                    will.topic());
+            return;
+        }
+        router.publish(will);
     }
 
     private void expire(Session session) {
@@ -206,9 +221,9 @@ public class SessionRegistry {
     }
 
     private void endSession(Session session) {
-        Message will = session.takePendingWill();
+        Session.PendingWill will = session.takePendingWill();
         if (will != null) {
-            router.publish(will);
+            publishWill(will.message(), will.permissions());
         }
         for (Subscription s : session.end()) {
             router.unsubscribe(session, s);

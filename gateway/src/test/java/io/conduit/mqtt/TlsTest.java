@@ -1,6 +1,7 @@
 package io.conduit.mqtt;
 
 import io.conduit.routing.Router;
+import io.conduit.testing.ClientCertificates;
 import io.conduit.testing.ExternalProcess;
 import io.conduit.testing.ExternalProcess.Result;
 import io.conduit.testing.Subscriptions;
@@ -19,7 +20,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import javax.net.SocketFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -91,7 +91,7 @@ class TlsTest {
     }
 
     private void roundTrip(String uri, String name) throws Exception {
-        SSLSocketFactory factory = trustingTestCertificate();
+        SSLSocketFactory factory = ClientCertificates.socketFactory(null);
         MqttClient sub = connect(uri, name + "-sub", factory);
         MqttClient pub = connect(uri, name + "-pub", factory);
         try {
@@ -111,11 +111,20 @@ class TlsTest {
     }
 
     private static MqttClient connect(String uri, String clientId, SocketFactory factory) throws MqttException {
+        return connect(uri, clientId, factory, null);
+    }
+
+    /** A Paho 3.1.1 client connected through {@code factory}, with a username when one is given. */
+    static MqttClient connect(String uri, String clientId, SocketFactory factory, String username)
+            throws MqttException {
         MqttClient client = new MqttClient(uri, clientId, new MemoryPersistence());
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
         options.setConnectionTimeout(5);
         options.setSocketFactory(factory);
+        if (username != null) {
+            options.setUserName(username);
+        }
         // Paho checks the host name against the certificate's SAN (ip:127.0.0.1 here).
         options.setHttpsHostnameVerificationEnabled(true);
         try {
@@ -125,13 +134,5 @@ class TlsTest {
             throw e;
         }
         return client;
-    }
-
-    private static SSLSocketFactory trustingTestCertificate() throws Exception {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(TlsProfile.trustStore());
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context.getSocketFactory();
     }
 }

@@ -350,19 +350,56 @@ class AclRulesTest {
     }
 
     @Test
-    void subscribeDeniesWhatOverlapsADenyAndAllowsWhatAnAllowCovers() {
+    void subscribeRulesDecideOnlyFiltersTheyCoverAndDeniedTopicsAreWithheldOnDelivery() {
         AclRules rules = parse("""
                 rules:
                   - deny: subscribe
                     topic: sensors/secret
+                  - deny: subscribe
+                    topic: sensors/+/private
                   - allow: subscribe
                     topic: sensors/#
                 """);
         assertTrue(can(rules, D1, SUBSCRIBE, "sensors/+/temp", 0));
         assertTrue(can(rules, D1, SUBSCRIBE, "sensors/public", 0));
-        assertFalse(can(rules, D1, SUBSCRIBE, "sensors/+", 0)); // would receive sensors/secret
-        assertFalse(can(rules, D1, SUBSCRIBE, "sensors/#", 0));
+        // Overlapping a deny is no reason to refuse: the denied topics are withheld when delivered.
+        assertTrue(can(rules, D1, SUBSCRIBE, "sensors/+", 0));
+        assertTrue(can(rules, D1, SUBSCRIBE, "sensors/#", 0));
+        assertTrue(can(rules, D1, SUBSCRIBE, "sensors/a/#", 0));
+        // A filter a deny covers entirely is refused.
+        assertFalse(can(rules, D1, SUBSCRIBE, "sensors/secret", 0));
+        assertFalse(can(rules, D1, SUBSCRIBE, "sensors/+/private", 0));
+        assertFalse(can(rules, D1, SUBSCRIBE, "sensors/a/private", 0));
         assertFalse(can(rules, D1, SUBSCRIBE, "#", 0)); // reaches beyond sensors/#
+
+        assertTrue(rules.decideReceive(D1, "sensors/public").allowed());
+        assertTrue(rules.decideReceive(D1, "sensors/a/temp").allowed());
+        assertFalse(rules.decideReceive(D1, "sensors/secret").allowed());
+        assertFalse(rules.decideReceive(D1, "sensors/a/private").allowed());
+        assertFalse(rules.decideReceive(D1, "other/x").allowed());
+
+        Decision all = rules.decide(D1, SUBSCRIBE, "sensors/#", 0);
+        assertEquals("first matching rule at line 6; messages on topics denied by the rules at line 2, 4 are not "
+                + "delivered", all.reason());
+        assertEquals("first matching rule at line 6; messages on topics denied by the rule at line 4 are not "
+                + "delivered", rules.decide(D1, SUBSCRIBE, "sensors/+/+", 0).reason());
+        assertEquals("first matching rule at line 6", rules.decide(D1, SUBSCRIBE, "sensors/a/temp", 0).reason());
+    }
+
+    @Test
+    void readChecksIgnoreQosLimitsAndKeepDollarTopicsApart() {
+        AclRules rules = parse("""
+                rules:
+                  - allow: subscribe
+                    topic: '#'
+                    max-qos: 0
+                  - allow: subscribe
+                    topic: $SYS/broker/#
+                """);
+        assertTrue(rules.decideReceive(D1, "a/b").allowed());
+        assertFalse(can(rules, D1, SUBSCRIBE, "a/b", 1));
+        assertFalse(rules.decideReceive(D1, "$SYS/other").allowed());
+        assertTrue(rules.decideReceive(D1, "$SYS/broker/uptime").allowed());
     }
 
     @Test

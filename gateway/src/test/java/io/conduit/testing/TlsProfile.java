@@ -79,26 +79,27 @@ public class TlsProfile implements QuarkusTestProfile {
                 throw new ExceptionInInitializerError(e);
             }
         }
+    }
 
-        private static void keytool(String... args) throws IOException {
-            Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Files.isExecutable(keytool) ? keytool.toString() : "keytool");
-            cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            try {
-                if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new IOException("keytool did not finish within 60 s: " + cmd);
-                }
-                String out = new String(p.getInputStream().readAllBytes());
-                if (p.exitValue() != 0) {
-                    throw new IOException("keytool failed: " + cmd + "\n" + out);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
+    /** Runs the JDK's keytool; fails with its output when it fails. */
+    static void keytool(String... args) throws IOException {
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Files.isExecutable(keytool) ? keytool.toString() : "keytool");
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("keytool did not finish within 60 s: " + cmd);
             }
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.exitValue() != 0) {
+                throw new IOException("keytool failed: " + cmd + "\n" + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
         }
     }
 }
