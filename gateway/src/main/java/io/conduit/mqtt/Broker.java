@@ -115,7 +115,9 @@ public class Broker {
         return authorizer;
     }
 
+    /** A plugin's method of that name first (highest priority wins), else the built-in one; null when none. */
     public EnhancedAuthenticator enhancedAuthenticator(String method) {
-        return enhanced.get(method);
+        EnhancedAuthenticator fromPlugin = plugins.enhancedAuthenticator(method);
+        return fromPlugin != null ? fromPlugin : enhanced.get(method);
     }
 }

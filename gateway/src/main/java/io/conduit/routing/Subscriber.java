@@ -19,4 +19,9 @@ public interface Subscriber {
      * @return null, or a stage that completes once the copy is durable (a QoS 1/2 message for a persistent session)
      */
     CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds);
+
+    /** Hands over a retained message a new subscription asked for (sent with RETAIN set). */
+    default void deliverRetained(Message message, int qos, int[] subscriptionIds) {
+        deliver(message, qos, true, subscriptionIds);
+    }
 }
