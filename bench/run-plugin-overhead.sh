@@ -10,9 +10,15 @@
 #   bench/run-plugin-overhead.sh                        # 5 rounds x 15 s, 8 publishers, 64 B
 #   ROUNDS=3 DURATION=10 TARGETS="none noop-inline" bench/run-plugin-overhead.sh
 #   PROFILE=1 bench/run-plugin-overhead.sh              # plus one JFR-profiled run of noop-inline at the end
+#   RATE=8000 bench/run-plugin-overhead.sh              # a fixed total rate: compare broker CPU per message
+#
+# At full speed (RATE 0) the publishers send as fast as the broker reads, which on a busy machine measures the
+# scheduler as much as the broker; at a fixed rate every target gets the same messages and the broker's CPU time per
+# message (whole bench process: connect, warm-up, measured phase, drain; divided by rate x (warm-up + duration))
+# is the steadier figure.
 #
 # Settings (environment): ROUNDS [5], DURATION [15], WARMUP [5] seconds, PAYLOADS [64], PUBLISHERS [8],
-# TARGETS [none noop noop-inline], BUILD [1: mvn -o package first; 0: use the jars as they are], PROFILE [0],
+# RATE [0: full speed], TARGETS [none noop noop-inline], BUILD [1: mvn -o package first; 0: use the jars as they are], PROFILE [0],
 # CONDUIT_JAVA_OPTS [none], BENCH_THREADS [1], OUT [bench/target/plugin-overhead-<time>].
 set -euo pipefail
 
@@ -24,6 +30,7 @@ DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-5}
 PAYLOADS=${PAYLOADS:-64}
 PUBLISHERS=${PUBLISHERS:-8}
+RATE=${RATE:-0}
 TARGETS=${TARGETS:-none noop noop-inline}
 BUILD=${BUILD:-1}
 PROFILE=${PROFILE:-0}
@@ -55,11 +62,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A TCP port below the ephemeral range (32768+), so that no client connection holds it, that nothing uses now.
 free_port() {
     local p
     while true; do
-        p=$((20000 + RANDOM % 40000))
-        if [[ -z $(ss -Htln "sport = :$p") ]] && [[ ! " ${PORT[*]:-} " =~ " $p " ]]; then echo "$p"; return; fi
+        p=$((20000 + RANDOM % 12000))
+        if [[ -z $(ss -Htan "sport = :$p") ]] && [[ ! " ${PORT[*]:-} " =~ " $p " ]]; then echo "$p"; return; fi
     done
 }
 
@@ -114,11 +122,13 @@ bench() { # target duration warmup json-file
     hz=$(getconf CLK_TCK)
     ticks0=$(awk '{print $14 + $15}' "/proc/${PID[$t]}/stat"); t0=$(date +%s.%N)
     java -jar "$BENCH_JAR" --port "${PORT[$t]}" --label "$t" --scenario fan-in --qos 0 --payload "$PAYLOADS" \
-        --publishers "$PUBLISHERS" --duration "$2" --warmup "$3" --threads "$BENCH_THREADS" --json-out "$4" \
-        --no-header | grep '^|' || log "bench against $t exited with an error"
+        --publishers "$PUBLISHERS" --rate "$RATE" --duration "$2" --warmup "$3" --threads "$BENCH_THREADS" \
+        --json-out "$4" --no-header | grep '^|' || log "bench against $t exited with an error"
     ticks1=$(awk '{print $14 + $15}' "/proc/${PID[$t]}/stat"); t1=$(date +%s.%N)
-    awk -v b=$((ticks1 - ticks0)) -v hz="$hz" -v t0="$t0" -v t1="$t1" -v n="$t" \
-        'BEGIN { printf "  %s: broker CPU %.0f%% of one core over the whole bench process\n", n, 100*b/hz/(t1-t0) }' >&2
+    awk -v b=$((ticks1 - ticks0)) -v hz="$hz" -v t0="$t0" -v t1="$t1" -v n="$t" -v rate="$RATE" -v d=$(($2 + $3)) \
+        'BEGIN { printf "  %s: broker CPU %.0f%% of one core over the whole bench process", n, 100*b/hz/(t1-t0);
+                 if (rate > 0) printf ", %.1f us per message", 1e6*b/hz/(rate*d);
+                 printf "\n" }' | tee -a "$OUT/cpu.txt" >&2
 }
 
 log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -144,7 +154,7 @@ for t in $TARGETS; do
     bench "$t" 10 2 "$OUT/warmup.jsonl" >/dev/null
 done
 
-echo "# fan-in QoS 0, $PUBLISHERS publishers, payload $PAYLOADS B, $ROUNDS rounds x ${DURATION}s (+${WARMUP}s)," \
+echo "# fan-in QoS 0, $PUBLISHERS publishers, rate $RATE (0: full speed), payload $PAYLOADS B, $ROUNDS rounds x ${DURATION}s (+${WARMUP}s)," \
     "$(date -Is)" | tee "$OUT/runs.md"
 java -jar "$BENCH_JAR" header | tee -a "$OUT/runs.md"
 for round in $(seq "$ROUNDS"); do
@@ -161,6 +171,16 @@ if [[ $PROFILE == 1 && -n ${PID[noop-inline]:-} ]]; then
     bench noop-inline "$DURATION" "$WARMUP" "$OUT/profile.jsonl" >/dev/null
     sleep 2
     log "JFR recording: $OUT/noop-inline.jfr (jfr print --events jdk.ExecutionSample ...)"
+fi
+
+if [[ $RATE != 0 ]]; then
+    echo
+    echo "## broker CPU per message, median over $ROUNDS rounds"
+    echo
+    for t in $TARGETS; do
+        grep "^  $t: " "$OUT/cpu.txt" | sed -n "2,$((ROUNDS + 1))p" | sed 's/.*, \([0-9.]*\) us per message/\1/' \
+            | sort -n | awk -v t="$t" '{ v[NR] = $1 } END { printf "%s: %.1f us\n", t, v[int((NR + 1) / 2)] }'
+    done | tee "$OUT/cpu-summary.md"
 fi
 
 echo

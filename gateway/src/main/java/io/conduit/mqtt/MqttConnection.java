@@ -477,7 +477,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         // Re-authentication opens with 0x19; 0x18 answers a challenge, at CONNECT and in re-authentication alike.
         if (state == State.CONNECTED && reason == RE_AUTHENTICATE && authExchange == null) {
-            authExchange = broker.enhancedAuthenticator(authMethod).beginReauthentication(new ConnectRequest(clientId,
+            EnhancedAuthenticator method = broker.enhancedAuthenticator(authMethod);
+            if (method == null) {
+                // The plugin that served the method at CONNECT was unloaded since.
+                disconnect(AuthResult.BAD_AUTHENTICATION_METHOD, "authentication method no longer available");
+                return;
+            }
+            authExchange = method.beginReauthentication(new ConnectRequest(clientId,
                     username,
                     null, protocolLevel, channel.remoteAddress(), authMethod, bytesProperty(props, AUTHENTICATION_DATA)));
         } else if (reason != CONTINUE_AUTHENTICATION || authExchange == null) {

@@ -141,29 +141,15 @@ public class PluginHooks implements DeliveryInterceptor, SessionEvents {
     }
 
     private CompletionStage<Admission> intercept(ClientInfo client, Message message) {
-        List<LoadedPlugin> plugins = host.ordered();
-        CompletableFuture<PublishInterceptor.PublishAction> result =
-                CompletableFuture.completedFuture(null);
-        PublishPacket original = null;
-        for (LoadedPlugin p : plugins) {
-            for (PublishInterceptor interceptor : p.publishInterceptors) {
-                if (original == null) {
-                    original = Packets.toPacket(message);
-                    result = CompletableFuture.completedFuture(PublishInterceptor.PublishAction.proceed(original));
-                }
-                result = result.thenCompose(action -> {
-                    if (action.dropped()) {
-                        return CompletableFuture.completedFuture(action);
-                    }
-                    PublishInterceptor.PublishAction failure = denyOnFailure()
-                            ? PublishInterceptor.PublishAction.drop(0x80, "interceptor plugin failed") : action;
-                    return invoke(p, interceptor, () -> interceptor.onPublish(client, action.packet()), failure);
-                });
-            }
+        if (!host.present().publishInterceptors()) {
+            return CompletableFuture.completedFuture(new Admission(message, 0, null));
         }
-        PublishPacket unchanged = original;
-        return result.thenApply(action -> {
-            if (action == null || action.packet() == unchanged) {
+        PublishPacket unchanged = Packets.toPacket(message);
+        return pipe(p -> p.publishInterceptors, PublishInterceptor.PublishAction.proceed(unchanged),
+                PublishInterceptor.PublishAction::dropped,
+                action -> PublishInterceptor.PublishAction.drop(0x80, "interceptor plugin failed"),
+                (interceptor, action) -> interceptor.onPublish(client, action.packet())).thenApply(action -> {
+            if (action.packet() == unchanged) {
                 return new Admission(message, 0, null);
             }
             if (action.dropped()) {
@@ -205,23 +191,10 @@ public class PluginHooks implements DeliveryInterceptor, SessionEvents {
     private CompletionStage<SubscribeAdmission> interceptSubscribe(ClientInfo client, Subscription requested,
                                                                    int maxTopicLevels) {
         SubscriptionView original = Packets.toView(requested);
-        CompletableFuture<SubscribeInterceptor.SubscribeAction> result =
-                CompletableFuture.completedFuture(SubscribeInterceptor.SubscribeAction.proceed(original));
-        for (LoadedPlugin p : host.ordered()) {
-            for (SubscribeInterceptor interceptor : p.subscribeInterceptors) {
-                result = result.thenCompose(action -> {
-                    if (action == null || action.refused()) {
-                        return CompletableFuture.completedFuture(action);
-                    }
-                    SubscribeInterceptor.SubscribeAction failure = denyOnFailure()
-                            ? SubscribeInterceptor.SubscribeAction.refuse(0x80, "subscribe interceptor failed")
-                            : action;
-                    return invoke(p, interceptor, () -> interceptor.onSubscribe(client, action.subscription()),
-                            failure);
-                });
-            }
-        }
-        return result.thenApply(action -> {
+        return pipe(p -> p.subscribeInterceptors, SubscribeInterceptor.SubscribeAction.proceed(original),
+                SubscribeInterceptor.SubscribeAction::refused,
+                action -> SubscribeInterceptor.SubscribeAction.refuse(0x80, "subscribe interceptor failed"),
+                (interceptor, action) -> interceptor.onSubscribe(client, action.subscription())).thenApply(action -> {
             if (action.refused()) {
                 return new SubscribeAdmission(null, action.reasonCode(), action.reason());
             }
@@ -245,21 +218,10 @@ public class PluginHooks implements DeliveryInterceptor, SessionEvents {
 
     /** The connect interceptors; completes with what the session gets, or a refusal. */
     public CompletionStage<ConnectInterceptor.ConnectAction> interceptConnect(ConnectPacket connect) {
-        CompletableFuture<ConnectInterceptor.ConnectAction> result =
-                CompletableFuture.completedFuture(ConnectInterceptor.ConnectAction.proceed(connect));
-        for (LoadedPlugin p : host.ordered()) {
-            for (ConnectInterceptor interceptor : p.connectInterceptors) {
-                result = result.thenCompose(action -> {
-                    if (action.refused()) {
-                        return CompletableFuture.completedFuture(action);
-                    }
-                    ConnectInterceptor.ConnectAction failure = denyOnFailure()
-                            ? ConnectInterceptor.ConnectAction.refuse(0x80, "connect interceptor failed") : action;
-                    return invoke(p, interceptor, () -> interceptor.onConnect(action.connect()), failure);
-                });
-            }
-        }
-        return result;
+        return pipe(p -> p.connectInterceptors, ConnectInterceptor.ConnectAction.proceed(connect),
+                ConnectInterceptor.ConnectAction::refused,
+                action -> ConnectInterceptor.ConnectAction.refuse(0x80, "connect interceptor failed"),
+                (interceptor, action) -> interceptor.onConnect(action.connect()));
     }
 
     // ---- outbound interceptors: the router's DeliveryInterceptor ------------------------------------------------
@@ -292,36 +254,27 @@ public class PluginHooks implements DeliveryInterceptor, SessionEvents {
         }
         CompletableFuture<PublishInterceptor.PublishAction> inTurn = previous == null ? decided
                 : previous.thenCombine(decided, (ignored, action) -> action);
-        return inTurn.thenCompose(action -> {
-            CompletionStage<Void> stored;
+        return inTurn.handle((action, error) -> {
             try {
-                stored = deliverDecided(action, original, message, qos, retain, delivery);
+                if (error != null) {
+                    LOG.warnf(error, "outbound interceptors failed; copy for %s dropped", key);
+                    return null;
+                }
+                return deliverDecided(action, original, message, qos, retain, delivery);
             } finally {
+                // Whatever happened, the next copy for this subscriber must not wait forever.
                 turn.complete(null);
                 deliveryTails.remove(key, turn);
             }
-            return stored == null ? CompletableFuture.completedFuture(null) : stored;
-        });
+        }).thenCompose(stored -> stored == null ? CompletableFuture.completedFuture(null) : stored);
     }
 
     private CompletableFuture<PublishInterceptor.PublishAction> interceptOutbound(String subscriberId,
                                                                                 PublishPacket packet) {
-        CompletableFuture<PublishInterceptor.PublishAction> result =
-                CompletableFuture.completedFuture(PublishInterceptor.PublishAction.proceed(packet));
-        for (LoadedPlugin p : host.ordered()) {
-            for (OutboundPublishInterceptor interceptor : p.outboundInterceptors) {
-                result = result.thenCompose(action -> {
-                    if (action.dropped()) {
-                        return CompletableFuture.completedFuture(action);
-                    }
-                    PublishInterceptor.PublishAction failure = denyOnFailure()
-                            ? PublishInterceptor.PublishAction.drop(0x80, "outbound interceptor failed") : action;
-                    return invoke(p, interceptor, () -> interceptor.onOutboundPublish(subscriberId, action.packet()),
-                            failure);
-                });
-            }
-        }
-        return result;
+        return pipe(p -> p.outboundInterceptors, PublishInterceptor.PublishAction.proceed(packet),
+                PublishInterceptor.PublishAction::dropped,
+                action -> PublishInterceptor.PublishAction.drop(0x80, "outbound interceptor failed"),
+                (interceptor, action) -> interceptor.onOutboundPublish(subscriberId, action.packet()));
     }
 
     private static CompletionStage<Void> deliverDecided(PublishInterceptor.PublishAction action,
@@ -469,6 +422,26 @@ public class PluginHooks implements DeliveryInterceptor, SessionEvents {
             call.run();
             return CompletableFuture.completedFuture(Boolean.TRUE);
         }, Boolean.FALSE);
+    }
+
+    /**
+     * Passes an action through every hook of a kind in priority order, each getting what the previous one returned,
+     * until one ends it ({@code ends}). A failed hook yields {@code failure} of the action it got when failures
+     * deny, else that action unchanged.
+     */
+    private <H, A> CompletableFuture<A> pipe(Function<LoadedPlugin, List<H>> hooksOf, A start,
+                                             java.util.function.Predicate<A> ends,
+                                             java.util.function.UnaryOperator<A> failure,
+                                             java.util.function.BiFunction<H, A, CompletionStage<A>> call) {
+        CompletableFuture<A> result = CompletableFuture.completedFuture(start);
+        for (LoadedPlugin p : host.ordered()) {
+            for (H hook : hooksOf.apply(p)) {
+                result = result.thenCompose(action -> ends.test(action) ? CompletableFuture.completedFuture(action)
+                        : invoke(p, hook, () -> call.apply(hook, action),
+                        denyOnFailure() ? failure.apply(action) : action));
+            }
+        }
+        return result;
     }
 
     /** A step of a chain: one hook of one plugin. */
