@@ -60,6 +60,8 @@ public class Broker {
     @PostConstruct
     void init() {
         writer = stores.writer();
+        // Asked on every packet: the bean itself, not a client proxy that looks it up on each call.
+        plugins = io.quarkus.arc.ClientProxy.unwrap(plugins);
     }
 
     /** The database writer, or null when state is kept in memory. */

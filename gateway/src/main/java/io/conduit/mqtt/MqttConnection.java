@@ -100,6 +100,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private enum State { AWAIT_CONNECT, AUTHENTICATING, CONNECTED, CLOSED }
 
     private final Broker broker;
+    private final PluginHooks plugins;
     private final ConduitConfig.Mqtt mqttConfig;
     /**
      * Packets for the wire, from any thread. One drain task on the channel's event loop writes all of them and then
@@ -161,6 +162,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     MqttConnection(Broker broker) {
         this.broker = broker;
+        this.plugins = broker.plugins();
         this.mqttConfig = broker.config().mqtt();
     }
 
@@ -184,7 +186,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             broker.metrics().clientsConnected.decrementAndGet();
             broker.connectedClients().remove(this);
             broker.sessions().closed(session, this, will, willDelay);
-            broker.plugins().disconnected(clientInfo(), graceful);
+            plugins.disconnected(clientInfo(), graceful);
         }
         state = State.CLOSED;
         super.channelInactive(ctx);
@@ -537,12 +539,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * then the session opens.
      */
     private void accept(byte[] authData) {
-        if (!broker.plugins().hasConnectInterceptors()) {
+        if (!plugins.hasConnectInterceptors()) {
             openSession(authData);
             return;
         }
         CompletableFuture<ConnectInterceptor.ConnectAction> decided =
-                broker.plugins().interceptConnect(connectData()).toCompletableFuture();
+                plugins.interceptConnect(connectData()).toCompletableFuture();
         if (decided.isDone() && !decided.isCompletedExceptionally()) {
             applyConnectAction(decided.join(), authData);
             return;
@@ -624,7 +626,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         write(new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
                 new MqttConnAckVariableHeader(MqttConnectReturnCode.CONNECTION_ACCEPTED, opened.present(), props)));
         session.resume(this);
-        broker.plugins().connected(clientInfo(), opened.present());
+        plugins.connected(clientInfo(), opened.present());
 
         if (heldWhileConnecting != null) {
             ArrayDeque<MqttMessage> held = heldWhileConnecting;
@@ -731,12 +733,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             finishPublish(qos, packetId, NOT_AUTHORIZED, "not authorized to publish to " + topic, durable);
             return;
         }
-        if (!broker.plugins().hasPublishHooks()) {
+        if (!plugins.hasPublishHooks()) {
             routeAndAcknowledge(message, qos, packetId, durable);
             return;
         }
         CompletionStage<Void> idDurable = durable;
-        afterPlugins(broker.plugins().admitPublish(clientInfo(), message), admission -> {
+        afterPlugins(plugins.admitPublish(clientInfo(), message), admission -> {
             if (admission.message() == null) {
                 int code = admission.reasonCode() >= 0x80 ? admission.reasonCode() : UNSPECIFIED_ERROR;
                 finishPublish(qos, packetId, code, admission.reason(), idDurable);
@@ -898,13 +900,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             candidates.set(i, new Subscription(clientId, filter, group, qos, option.isNoLocal(),
                     option.isRetainAsPublished(), option.retainHandling().value(), subscriptionId));
         }
-        if (!broker.plugins().hasSubscribeHooks()) {
+        if (!plugins.hasSubscribeHooks()) {
             applySubscriptions(header.messageId(), requested, codes, candidates, null);
             return;
         }
         List<CompletableFuture<PluginHooks.SubscribeAdmission>> admissions = new ArrayList<>(candidates.size());
         for (Subscription c : candidates) {
-            admissions.add(c == null ? CompletableFuture.completedFuture(null) : broker.plugins()
+            admissions.add(c == null ? CompletableFuture.completedFuture(null) : plugins
                     .admitSubscribe(clientInfo(), c, maxLevels).toCompletableFuture());
         }
         afterPlugins(CompletableFuture.allOf(admissions.toArray(new CompletableFuture[0])),
@@ -989,14 +991,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             }
         }
         int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
-        if (!broker.plugins().hasUnsubscribeInterceptors()) {
+        if (!plugins.hasUnsubscribeInterceptors()) {
             applyUnsubscribe(packetId, filters, codes, valid);
             return;
         }
         List<CompletableFuture<Decision>> decisions = new ArrayList<>(filters.size());
         for (int i = 0; i < filters.size(); i++) {
             decisions.add(!valid[i] ? CompletableFuture.completedFuture(null)
-                    : broker.plugins().interceptUnsubscribe(clientInfo(), filters.get(i)).toCompletableFuture());
+                    : plugins.interceptUnsubscribe(clientInfo(), filters.get(i)).toCompletableFuture());
         }
         afterPlugins(CompletableFuture.allOf(decisions.toArray(new CompletableFuture[0])), done -> {
             for (int i = 0; i < filters.size(); i++) {

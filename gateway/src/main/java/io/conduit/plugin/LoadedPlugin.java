@@ -49,8 +49,11 @@ final class LoadedPlugin {
     final List<SessionListener> sessionListeners = new CopyOnWriteArrayList<>();
     /** By method name, read once at registration: method() is plugin code and must not run on an event loop. */
     final Map<String, EnhancedAuthenticator> enhancedAuthenticators = new ConcurrentHashMap<>();
-    /** {@link NonBlocking} hooks that overran the time limit once: they run on the plugin's threads from then on. */
-    final Set<Object> demoted = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    /**
+     * {@link NonBlocking} hooks that overran the time limit once: they run on the plugin's threads from then on.
+     * Replaced, never changed, so that the check on every call takes no lock.
+     */
+    private volatile Set<Object> demoted = Set.of();
     final LongAdder callCount = new LongAdder();
     final LongAdder errors = new LongAdder();
     final LongAdder timeouts = new LongAdder();
@@ -87,7 +90,7 @@ final class LoadedPlugin {
         unsubscribeInterceptors.clear();
         sessionListeners.clear();
         enhancedAuthenticators.clear();
-        demoted.clear();
+        demoted = Set.of();
     }
 
     private static final ClassValue<Boolean> NON_BLOCKING = new ClassValue<>() {
@@ -99,6 +102,14 @@ final class LoadedPlugin {
 
     /** Whether a hook is called on the caller's (network) thread rather than on the plugin's threads. */
     boolean runsInline(Object hook) {
-        return NON_BLOCKING.get(hook.getClass()) && (demoted.isEmpty() || !demoted.contains(hook));
+        Set<Object> slow = demoted;
+        return NON_BLOCKING.get(hook.getClass()) && (slow.isEmpty() || !slow.contains(hook));
+    }
+
+    synchronized void demote(Object hook) {
+        Set<Object> more = Collections.newSetFromMap(new IdentityHashMap<>());
+        more.addAll(demoted);
+        more.add(hook);
+        demoted = Collections.unmodifiableSet(more);
     }
 }

@@ -1,6 +1,8 @@
 package io.conduit.routing;
 
 import io.conduit.metrics.BrokerMetrics;
+import io.quarkus.arc.ClientProxy;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -24,6 +26,12 @@ public class Router {
 
     @Inject
     DeliveryInterceptor interceptor;
+
+    @PostConstruct
+    void resolve() {
+        // Asked on every publish: the bean itself, not a client proxy that looks it up on each call.
+        interceptor = ClientProxy.unwrap(interceptor);
+    }
 
     /**
      * What became of a publish: how many subscriptions it went to, and a stage that completes once every durable copy
