@@ -66,6 +66,8 @@ public class Broker {
     @PostConstruct
     void init() {
         writer = stores.writer();
+        // Asked on every packet: the bean itself, not a client proxy that looks it up on each call.
+        plugins = io.quarkus.arc.ClientProxy.unwrap(plugins);
         disconnectV3OnDeniedPublish = switch (config.security().aclDenyActionV3().trim()) {
             case "drop" -> false;
             case "disconnect" -> true;
@@ -138,7 +140,9 @@ public class Broker {
         return authorizer;
     }
 
+    /** A plugin's method of that name first (highest priority wins), else the built-in one; null when none. */
     public EnhancedAuthenticator enhancedAuthenticator(String method) {
-        return enhanced.get(method);
+        EnhancedAuthenticator fromPlugin = plugins.enhancedAuthenticator(method);
+        return fromPlugin != null ? fromPlugin : enhanced.get(method);
     }
 }

@@ -3,6 +3,7 @@ package io.conduit.mqtt;
 import io.conduit.api.mqtt.ClientInfo;
 import io.conduit.security.AuthResult;
 import io.conduit.security.DeviceChanged;
+import io.conduit.api.mqtt.ConnectPacket;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -31,6 +32,11 @@ public class ConnectedClients {
 
     public Optional<ClientInfo> get(String clientId) {
         return Optional.ofNullable(byClientId.get(clientId)).map(MqttConnection::info);
+    }
+
+    /** What the client's CONNECT said, as the connect interceptors left it. */
+    public Optional<ConnectPacket> connectData(String clientId) {
+        return Optional.ofNullable(byClientId.get(clientId)).map(MqttConnection::connectData);
     }
 
     /** Closes a client's connection, with a DISCONNECT reason code for 5.0 clients; false when not connected. */

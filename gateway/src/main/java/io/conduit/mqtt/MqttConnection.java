@@ -1,8 +1,11 @@
 package io.conduit.mqtt;
 
 import io.conduit.config.ConduitConfig;
+import io.conduit.api.hooks.ConnectInterceptor;
 import io.conduit.api.hooks.Decision;
 import io.conduit.api.mqtt.ClientInfo;
+import io.conduit.api.mqtt.ConnectPacket;
+import io.conduit.plugin.PluginHooks;
 import io.conduit.persistence.BatchWriter;
 import io.conduit.routing.Message;
 import io.conduit.routing.Router;
@@ -100,6 +103,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private enum State { AWAIT_CONNECT, AUTHENTICATING, CONNECTED, CLOSED }
 
     private final Broker broker;
+    private final PluginHooks plugins;
     private final ConduitConfig.Mqtt mqttConfig;
     /**
      * Packets for the wire, from any thread. One drain task on the channel's event loop writes all of them and then
@@ -137,6 +141,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private boolean problemInformation = true;
     private String authMethod;
     private AuthExchange authExchange;
+    /** 5.0 user properties of CONNECT, as the connect interceptors left them. */
+    private List<Map.Entry<String, String>> connectUserProperties = List.of();
     private String[] inboundAliases;
     private OutboundAliases outboundAliases;
     private ArrayDeque<MqttMessage> heldWhileConnecting;
@@ -164,6 +170,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     MqttConnection(Broker broker) {
         this.broker = broker;
+        this.plugins = broker.plugins();
         this.mqttConfig = broker.config().mqtt();
     }
 
@@ -187,7 +194,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             broker.metrics().clientsConnected.decrementAndGet();
             broker.connectedClients().remove(this);
             broker.sessions().closed(session, this, will, willDelay);
-            broker.plugins().disconnected(clientInfo(), graceful);
+            plugins.disconnected(clientInfo(), graceful);
         }
         state = State.CLOSED;
         super.channelInactive(ctx);
@@ -416,6 +423,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 outboundAliases = new OutboundAliases(aliasMax);
             }
             problemInformation = intProperty(props, REQUEST_PROBLEM_INFORMATION, 1) == 1;
+            connectUserProperties = userProperties(props);
         } else {
             sessionExpiry = cleanStart ? 0 : maxExpiry;
         }
@@ -535,7 +543,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         }
         // Re-authentication opens with 0x19; 0x18 answers a challenge, at CONNECT and in re-authentication alike.
         if (state == State.CONNECTED && reason == RE_AUTHENTICATE && authExchange == null) {
-            authExchange = broker.enhancedAuthenticator(authMethod).begin(new ConnectRequest(clientId, username,
+            EnhancedAuthenticator method = broker.enhancedAuthenticator(authMethod);
+            if (method == null) {
+                // The plugin that served the method at CONNECT was unloaded since.
+                disconnect(AuthResult.BAD_AUTHENTICATION_METHOD, "authentication method no longer available");
+                return;
+            }
+            authExchange = method.beginReauthentication(new ConnectRequest(clientId,
+                    username,
                     null, protocolLevel, channel.remoteAddress(), authMethod, bytesProperty(props, AUTHENTICATION_DATA)));
         } else if (reason != CONTINUE_AUTHENTICATION || authExchange == null) {
             protocolError("unexpected AUTH reason code");
@@ -583,8 +598,50 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 new MqttReasonCodeAndPropertiesVariableHeader((byte) reason, props));
     }
 
-    /** Authentication passed: open the session, send CONNACK, then let the session send what it holds. */
+    /**
+     * Authentication passed: the connect interceptors have their say (packets behind CONNECT stay held meanwhile),
+     * then the session opens.
+     */
     private void accept(byte[] authData) {
+        if (!plugins.hasConnectInterceptors()) {
+            openSession(authData);
+            return;
+        }
+        CompletableFuture<ConnectInterceptor.ConnectAction> decided =
+                plugins.interceptConnect(connectData()).toCompletableFuture();
+        if (decided.isDone() && !decided.isCompletedExceptionally()) {
+            applyConnectAction(decided.join(), authData);
+            return;
+        }
+        decided.whenComplete((action, error) -> channel.eventLoop().execute(() -> {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (error != null) {
+                LOG.warnf(error, "client %s: connect interceptors failed", clientId);
+                connackAndClose(UNSPECIFIED_ERROR, "connect interceptor error");
+            } else {
+                applyConnectAction(action, authData);
+            }
+        }));
+    }
+
+    private void applyConnectAction(ConnectInterceptor.ConnectAction action, byte[] authData) {
+        if (action.refused()) {
+            connackAndClose(action.reasonCode(), action.reason());
+            return;
+        }
+        ConnectPacket changed = action.connect();
+        sessionExpiry = Math.min(changed.sessionExpiryInterval() & 0xFFFFFFFFL,
+                broker.config().session().maxExpiryInterval());
+        will = changed.will().map(w -> PluginHooks.toMessage(w, clientId)).orElse(null);
+        connectUserProperties = changed.userProperties();
+        openSession(authData);
+    }
+
+    /** Open the session, send CONNACK, then let the session send what it holds. */
+    private void openSession(byte[] authData) {
+        // After the connect interceptors, which may have replaced the will.
         if (will != null && !broker.authorizer().canPublish(identity, will.topic(), will.qos(), will.retain())) {
             connackAndClose(NOT_AUTHORIZED, "not authorized to publish the will topic");
             return;
@@ -638,7 +695,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         write(new MqttConnAckMessage(fixed(MqttMessageType.CONNACK, MqttQoS.AT_MOST_ONCE),
                 new MqttConnAckVariableHeader(MqttConnectReturnCode.CONNECTION_ACCEPTED, opened.present(), props)));
         session.resume(this);
-        broker.plugins().connected(clientInfo(), opened.present());
+        plugins.connected(clientInfo(), opened.present());
 
         if (heldWhileConnecting != null) {
             ArrayDeque<MqttMessage> held = heldWhileConnecting;
@@ -754,12 +811,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                     + (retain ? " with RETAIN" : ""), durable);
             return;
         }
-        if (!broker.plugins().hasPublishHooks()) {
+        if (!plugins.hasPublishHooks()) {
             routeAndAcknowledge(message, qos, packetId, durable);
             return;
         }
         CompletionStage<Void> idDurable = durable;
-        afterPlugins(broker.plugins().admitPublish(clientInfo(), message), admission -> {
+        afterPlugins(plugins.admitPublish(clientInfo(), message), admission -> {
             if (admission.message() == null) {
                 int code = admission.reasonCode() >= 0x80 ? admission.reasonCode() : UNSPECIFIED_ERROR;
                 finishPublish(qos, packetId, code, admission.reason(), idDurable);
@@ -921,24 +978,26 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             candidates.set(i, new Subscription(clientId, filter, group, qos, option.isNoLocal(),
                     option.isRetainAsPublished(), option.retainHandling().value(), subscriptionId));
         }
-        if (!broker.plugins().hasAuthorizers()) {
+        if (!plugins.hasSubscribeHooks()) {
             applySubscriptions(header.messageId(), requested, codes, candidates, null);
             return;
         }
-        List<CompletableFuture<Decision>> decisions = new ArrayList<>(candidates.size());
-        for (int i = 0; i < candidates.size(); i++) {
-            Subscription c = candidates.get(i);
-            decisions.add(c == null ? CompletableFuture.completedFuture(null) : broker.plugins()
-                    .authorizeSubscribe(clientInfo(), requested.get(i).topicName(), c.qos()).toCompletableFuture());
+        List<CompletableFuture<PluginHooks.SubscribeAdmission>> admissions = new ArrayList<>(candidates.size());
+        for (Subscription c : candidates) {
+            admissions.add(c == null ? CompletableFuture.completedFuture(null) : plugins
+                    .admitSubscribe(clientInfo(), c, maxLevels).toCompletableFuture());
         }
-        afterPlugins(CompletableFuture.allOf(decisions.toArray(new CompletableFuture[0])),
+        afterPlugins(CompletableFuture.allOf(admissions.toArray(new CompletableFuture[0])),
                 done -> applySubscriptions(header.messageId(), requested, codes, candidates,
-                        decisions.stream().map(CompletableFuture::join).toList()));
+                        admissions.stream().map(CompletableFuture::join).toList()));
     }
 
-    /** Subscribes what passed validation and every authorizer, then answers SUBACK and sends retained messages. */
+    /**
+     * Subscribes what passed validation, every authorizer and every subscribe interceptor (which may have changed
+     * it), then answers SUBACK and sends retained messages.
+     */
     private void applySubscriptions(int packetId, List<MqttTopicSubscription> requested, int[] codes,
-                                    List<Subscription> candidates, List<Decision> decisions) {
+                                    List<Subscription> candidates, List<PluginHooks.SubscribeAdmission> admissions) {
         List<Subscription> sendRetained = new ArrayList<>();
         CompletionStage<Void> stored = SessionStore.DONE;
         for (int i = 0; i < candidates.size(); i++) {
@@ -946,11 +1005,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             if (sub == null) {
                 continue;
             }
-            Decision decision = decisions == null ? null : decisions.get(i);
-            if (decision != null && decision.outcome() == Decision.Outcome.DENY) {
+            PluginHooks.SubscribeAdmission admission = admissions == null ? null : admissions.get(i);
+            if (admission != null && admission.subscription() == null) {
                 // The Paho interop suite and many clients only know 0x80 from 3.1.1; 5.0 gets the plugin's code.
-                codes[i] = v5 ? decision.reasonCode() : UNSPECIFIED_ERROR;
+                codes[i] = v5 ? admission.reasonCode() : UNSPECIFIED_ERROR;
                 continue;
+            }
+            if (admission != null) {
+                sub = admission.subscription();
             }
             SessionRegistry.Subscribed subscribed = broker.sessions().subscribe(session, sub);
             stored = stored.thenCombine(subscribed.stored(), (a, b) -> null);
@@ -967,7 +1029,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             for (int i = 0; i < codes.length; i++) {
                 if (codes[i] >= 0x80) {
                     refused.append(refused.length() == 0 ? "refused: " : ", ").append(requested.get(i).topicName())
-                            .append(codes[i] == NOT_AUTHORIZED ? " (not authorized)" : " (invalid filter)");
+                            .append(codes[i] == NOT_AUTHORIZED ? " (not authorized)"
+                                    : codes[i] == TOPIC_FILTER_INVALID ? " (invalid filter)"
+                                    : String.format(" (0x%02X)", codes[i]));
                 }
             }
             props = reasonProperties(refused.length() == 0 ? null : refused.toString());
@@ -978,11 +1042,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         afterStored(stored, error -> {
             write(subAck);
             for (Subscription sub : sendRetained) {
-                int[] ids = sub.identifier() > 0 ? new int[] {sub.identifier()} : new int[0];
-                for (Message retained : broker.router().retained(sub.filter())) {
-                    // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
-                    session.deliverRetained(retained, Math.min(retained.qos(), sub.qos()), ids);
-                }
+                // Retained messages sent because of a new subscription keep RETAIN set (MQTT 5.0 section 3.3.1.3).
+                broker.router().sendRetained(session, sub);
             }
         });
     }
@@ -994,7 +1055,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         short[] codes = new short[filters.size()];
-        CompletionStage<Void> stored = SessionStore.DONE;
+        boolean[] valid = new boolean[filters.size()];
         for (int i = 0; i < filters.size(); i++) {
             String key = filters.get(i);
             String filter = key;
@@ -1002,9 +1063,39 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 Topics.SharedFilter shared = Topics.parseShared(key);
                 filter = shared == null ? null : shared.filter();
             }
-            if (filter == null || !Topics.isValidFilter(filter, mqttConfig.limits().maxTopicLevels())) {
+            valid[i] = filter != null && Topics.isValidFilter(filter, mqttConfig.limits().maxTopicLevels());
+            if (!valid[i]) {
                 codes[i] = (short) TOPIC_FILTER_INVALID;
-            } else {
+            }
+        }
+        int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
+        if (!plugins.hasUnsubscribeInterceptors()) {
+            applyUnsubscribe(packetId, filters, codes, valid);
+            return;
+        }
+        List<CompletableFuture<Decision>> decisions = new ArrayList<>(filters.size());
+        for (int i = 0; i < filters.size(); i++) {
+            decisions.add(!valid[i] ? CompletableFuture.completedFuture(null)
+                    : plugins.interceptUnsubscribe(clientInfo(), filters.get(i)).toCompletableFuture());
+        }
+        afterPlugins(CompletableFuture.allOf(decisions.toArray(new CompletableFuture[0])), done -> {
+            for (int i = 0; i < filters.size(); i++) {
+                Decision d = decisions.get(i).join();
+                if (d != null && d.outcome() == Decision.Outcome.DENY) {
+                    valid[i] = false;
+                    codes[i] = (short) (d.reasonCode() >= 0x80 ? d.reasonCode() : NOT_AUTHORIZED);
+                }
+            }
+            applyUnsubscribe(packetId, filters, codes, valid);
+        });
+    }
+
+    /** Removes the subscriptions of the filters still marked valid, then answers UNSUBACK. */
+    private void applyUnsubscribe(int packetId, List<String> filters, short[] codes, boolean[] valid) {
+        CompletionStage<Void> stored = SessionStore.DONE;
+        for (int i = 0; i < filters.size(); i++) {
+            String key = filters.get(i);
+            if (valid[i]) {
                 CompletionStage<Void> removed = broker.sessions().unsubscribe(session, key);
                 codes[i] = (short) (removed != null ? SUCCESS : NO_SUBSCRIPTION_EXISTED);
                 if (removed != null) {
@@ -1012,7 +1103,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 }
             }
         }
-        int packetId = unsubscribe.idAndPropertiesVariableHeader().messageId();
         MqttProperties props = v5 ? reasonProperties(null) : MqttProperties.NO_PROPERTIES;
         MqttUnsubAckMessage unsubAck = new MqttUnsubAckMessage(fixed(MqttMessageType.UNSUBACK, MqttQoS.AT_MOST_ONCE),
                 new MqttMessageIdAndPropertiesVariableHeader(packetId, props),
@@ -1239,6 +1329,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         });
     }
 
+    /** What CONNECT asked for, as plugins see it (after the connect interceptors once the session is open). */
+    ConnectPacket connectData() {
+        return new ConnectPacket(clientInfo(), cleanStart, sessionExpiry, keepAlive,
+                java.util.Optional.ofNullable(will).map(PluginHooks::toPacket), willDelay, connectUserProperties,
+                java.util.Optional.ofNullable(authMethod));
+    }
+
     /** Closes the connection on behalf of an operator or plugin, telling a 5.0 client why. */
     void disconnectBy(int reasonCode, String reason) {
         channel.eventLoop().execute(() -> disconnect(reasonCode, reason));
@@ -1272,19 +1369,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                     System.nanoTime());
         }
         Object expiry = propertyValue(props, PUBLICATION_EXPIRY_INTERVAL);
-        List<Map.Entry<String, String>> userProps = List.of();
-        MqttProperties.MqttProperty<?> user = props.getProperty(USER_PROPERTY.value());
-        if (user != null) {
-            List<Map.Entry<String, String>> list = new ArrayList<>();
-            for (MqttProperties.MqttProperty<?> p : props.getProperties(USER_PROPERTY.value())) {
-                if (p instanceof MqttProperties.UserProperty up) {
-                    list.add(Map.entry(up.value().key, up.value().value));
-                } else if (p instanceof MqttProperties.UserProperties ups) {
-                    ups.value().forEach(pair -> list.add(Map.entry(pair.key, pair.value)));
-                }
-            }
-            userProps = List.copyOf(list);
-        }
+        List<Map.Entry<String, String>> userProps = userProperties(props);
         return new Message(topic, payload, qos, retain, clientId,
                 (Integer) propertyValue(props, PAYLOAD_FORMAT_INDICATOR),
                 stringProperty(props, CONTENT_TYPE),
@@ -1293,6 +1378,21 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                 userProps,
                 expiry == null ? -1 : ((Integer) expiry) & 0xFFFFFFFFL,
                 System.nanoTime());
+    }
+
+    private static List<Map.Entry<String, String>> userProperties(MqttProperties props) {
+        if (props == null || props.getProperty(USER_PROPERTY.value()) == null) {
+            return List.of();
+        }
+        List<Map.Entry<String, String>> list = new ArrayList<>();
+        for (MqttProperties.MqttProperty<?> p : props.getProperties(USER_PROPERTY.value())) {
+            if (p instanceof MqttProperties.UserProperty up) {
+                list.add(Map.entry(up.value().key, up.value().value));
+            } else if (p instanceof MqttProperties.UserProperties ups) {
+                ups.value().forEach(pair -> list.add(Map.entry(pair.key, pair.value)));
+            }
+        }
+        return List.copyOf(list);
     }
 
     private static void copyMessageProperties(Message m, MqttProperties props) {

@@ -58,6 +58,8 @@ public class PluginHost {
 
     private final Map<String, LoadedPlugin> plugins = new ConcurrentHashMap<>();
     private volatile List<LoadedPlugin> ordered = List.of();
+    private volatile Present present = Present.NONE;
+    private final Object presentLock = new Object();
     private WatchService watcher;
     private Thread watchThread;
 
@@ -179,7 +181,8 @@ public class PluginHost {
     private void startInstance(LoadedPlugin plugin) {
         plugin.state = LoadedPlugin.State.STARTED;
         Future<?> started = plugin.calls.submit(() -> {
-            plugin.instance.start(new PluginContextImpl(plugin, services, config, directory()));
+            plugin.instance.start(new PluginContextImpl(plugin, services, config, directory(),
+                    this::refreshPresent));
             return null;
         });
         try {
@@ -275,11 +278,50 @@ public class PluginHost {
                 .sorted(Comparator.comparingInt((LoadedPlugin p) -> p.descriptor.priority()).reversed()
                         .thenComparing(LoadedPlugin::id))
                 .toList();
+        refreshPresent();
     }
 
-    /** Called by the context when a plugin adds a hook after start. */
-    synchronized void hooksChanged() {
-        reorder();
+    /**
+     * Which kinds of hook the active plugins have, so that the broker skips a hook family at the cost of one volatile
+     * read when no plugin has one.
+     */
+    record Present(boolean authenticators, boolean enhancedAuthenticators, boolean authorizers,
+                   boolean connectInterceptors, boolean publishInterceptors, boolean outboundInterceptors,
+                   boolean subscribeInterceptors, boolean unsubscribeInterceptors, boolean connectionListeners,
+                   boolean sessionListeners) {
+
+        static final Present NONE = new Present(false, false, false, false, false, false, false, false, false, false);
+
+        static Present of(List<LoadedPlugin> plugins) {
+            boolean[] f = new boolean[10];
+            for (LoadedPlugin p : plugins) {
+                f[0] |= !p.authenticators.isEmpty();
+                f[1] |= !p.enhancedAuthenticators.isEmpty();
+                f[2] |= !p.authorizers.isEmpty();
+                f[3] |= !p.connectInterceptors.isEmpty();
+                f[4] |= !p.publishInterceptors.isEmpty();
+                f[5] |= !p.outboundInterceptors.isEmpty();
+                f[6] |= !p.subscribeInterceptors.isEmpty();
+                f[7] |= !p.unsubscribeInterceptors.isEmpty();
+                f[8] |= !p.connectionListeners.isEmpty();
+                f[9] |= !p.sessionListeners.isEmpty();
+            }
+            return new Present(f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]);
+        }
+    }
+
+    Present present() {
+        return present;
+    }
+
+    /**
+     * Recomputes {@link #present}; also called by a plugin's context when it adds a hook, from the plugin's thread
+     * while {@link #load} may hold this host's monitor, hence a lock of its own.
+     */
+    void refreshPresent() {
+        synchronized (presentLock) {
+            present = Present.of(ordered);
+        }
     }
 
     private static PluginDescriptor descriptor(Properties p, Path source) {

@@ -1,16 +1,22 @@
 package io.conduit.plugin;
 
 import io.conduit.api.mqtt.ClientInfo;
+import io.conduit.api.mqtt.ConnectPacket;
 import io.conduit.api.mqtt.PublishPacket;
+import io.conduit.api.mqtt.SubscriptionView;
 import io.conduit.api.services.Clients;
 import io.conduit.api.services.Metrics;
 import io.conduit.api.services.Publisher;
 import io.conduit.api.services.RetainedMessages;
+import io.conduit.api.services.Subscriptions;
 import io.conduit.mqtt.ConnectedClients;
 import io.conduit.routing.Message;
 import io.conduit.routing.RetainedStore;
 import io.conduit.routing.Router;
+import io.conduit.routing.Subscription;
 import io.conduit.routing.Topics;
+import io.conduit.session.Session;
+import io.conduit.session.SessionRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,7 +28,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
-/** The broker's services as the SDK presents them to plugins. */
+/**
+ * The broker's services as the SDK presents them to plugins. This bean is made on a plugin's thread, whose context
+ * class loader cannot see what CDI needs for a configuration mapping: inject only beans here, and pass settings in.
+ */
 @ApplicationScoped
 public class PluginServices {
 
@@ -37,6 +46,9 @@ public class PluginServices {
 
     @Inject
     MeterRegistry meters;
+
+    @Inject
+    SessionRegistry sessions;
 
     Publisher publisher() {
         return packet -> asGateway(() -> {
@@ -76,8 +88,55 @@ public class PluginServices {
             }
 
             @Override
+            public Optional<ConnectPacket> connectData(String clientId) {
+                return connected.connectData(clientId);
+            }
+
+            @Override
             public boolean disconnect(String clientId, int reasonCode, String reason) {
                 return connected.disconnect(clientId, reasonCode, reason);
+            }
+        };
+    }
+
+    Subscriptions subscriptions(int maxTopicLevels) {
+        return new Subscriptions() {
+            @Override
+            public CompletionStage<Boolean> subscribe(String clientId, SubscriptionView view) {
+                Subscription sub = Packets.toSubscription(clientId, view, maxTopicLevels);
+                if (sub == null) {
+                    throw new IllegalArgumentException("invalid subscription: " + view);
+                }
+                Session session = sessions.get(clientId);
+                if (session == null) {
+                    return CompletableFuture.completedFuture(false);
+                }
+                return asGateway(() -> {
+                    SessionRegistry.Subscribed subscribed = sessions.subscribe(session, sub);
+                    // As for a SUBSCRIBE: retained messages per Retain Handling, never to a shared subscription.
+                    if (sub.shareGroup() == null && (sub.retainHandling() == 0
+                            || sub.retainHandling() == 1 && subscribed.replaced() == null)) {
+                        router.sendRetained(session, sub);
+                    }
+                    return subscribed.stored().thenApply(v -> true);
+                });
+            }
+
+            @Override
+            public CompletionStage<Boolean> unsubscribe(String clientId, String fullFilter) {
+                Session session = sessions.get(clientId);
+                if (session == null) {
+                    return CompletableFuture.completedFuture(false);
+                }
+                CompletionStage<Void> removed = asGateway(() -> sessions.unsubscribe(session, fullFilter));
+                return removed == null ? CompletableFuture.completedFuture(false) : removed.thenApply(v -> true);
+            }
+
+            @Override
+            public List<SubscriptionView> of(String clientId) {
+                Session session = sessions.get(clientId);
+                return session == null ? List.of()
+                        : session.subscriptions().values().stream().map(Packets::toView).toList();
             }
         };
     }

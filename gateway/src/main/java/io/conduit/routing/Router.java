@@ -1,6 +1,8 @@
 package io.conduit.routing;
 
 import io.conduit.metrics.BrokerMetrics;
+import io.quarkus.arc.ClientProxy;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -22,6 +24,15 @@ public class Router {
     @Inject
     BrokerMetrics metrics;
 
+    @Inject
+    DeliveryInterceptor interceptor;
+
+    @PostConstruct
+    void resolve() {
+        // Asked on every publish: the bean itself, not a client proxy that looks it up on each call.
+        interceptor = ClientProxy.unwrap(interceptor);
+    }
+
     /**
      * What became of a publish: how many subscriptions it went to, and a stage that completes once every durable copy
      * (retained message, queues of persistent sessions) has been written, or null when there was nothing to write.
@@ -35,14 +46,36 @@ public class Router {
             durable = retained.put(message);
         }
         List<SubscriptionTree.Target> targets = tree.match(message.topic(), message.publisherId());
+        boolean intercepted = interceptor.active();
         for (SubscriptionTree.Target t : targets) {
             // MQTT 5.0 section 3.3.1.3: RETAIN is cleared towards existing subscriptions unless Retain As Published.
             boolean retainFlag = message.retain() && t.retainAsPublished();
-            CompletionStage<Void> copy = t.subscriber().deliver(message, Math.min(message.qos(), t.qos()), retainFlag,
-                    t.subscriptionIds());
+            int qos = Math.min(message.qos(), t.qos());
+            Subscriber s = t.subscriber();
+            int[] ids = t.subscriptionIds();
+            CompletionStage<Void> copy = intercepted
+                    ? interceptor.intercept(s, message, qos, retainFlag, (m, q, r) -> s.deliver(m, q, r, ids))
+                    : s.deliver(message, qos, retainFlag, ids);
             durable = both(durable, copy);
         }
         return new Routed(targets.size(), durable);
+    }
+
+    /** Sends a new subscription the retained messages that match it, at the lower of their and its QoS. */
+    public void sendRetained(Subscriber subscriber, Subscription subscription) {
+        int[] ids = subscription.identifier() > 0 ? new int[] {subscription.identifier()} : new int[0];
+        boolean intercepted = interceptor.active();
+        for (Message m : retained(subscription.filter())) {
+            int qos = Math.min(m.qos(), subscription.qos());
+            if (intercepted) {
+                interceptor.intercept(subscriber, m, qos, true, (changed, q, r) -> {
+                    subscriber.deliverRetained(changed, q, ids);
+                    return null;
+                });
+            } else {
+                subscriber.deliverRetained(m, qos, ids);
+            }
+        }
     }
 
     private static CompletionStage<Void> both(CompletionStage<Void> a, CompletionStage<Void> b) {

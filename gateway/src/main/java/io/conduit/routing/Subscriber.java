@@ -27,4 +27,9 @@ public interface Subscriber {
     default boolean mayReceive(String topic) {
         return true;
     }
+
+    /** Hands over a retained message a new subscription asked for (sent with RETAIN set). */
+    default void deliverRetained(Message message, int qos, int[] subscriptionIds) {
+        deliver(message, qos, true, subscriptionIds);
+    }
 }

@@ -10,4 +10,9 @@ public interface EnhancedAuthenticator {
     String method();
 
     AuthExchange begin(ConnectRequest request);
+
+    /** Starts a re-authentication (AUTH 0x19) of a connected client; the same as {@link #begin} unless overridden. */
+    default AuthExchange beginReauthentication(ConnectRequest request) {
+        return begin(request);
+    }
 }

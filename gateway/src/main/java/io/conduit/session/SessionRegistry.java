@@ -55,6 +55,9 @@ public class SessionRegistry {
     @Inject
     SessionStore store;
 
+    @Inject
+    SessionEvents events;
+
     /** The outcome of CONNECT for the session: which one and whether it existed. */
     public record Opened(Session session, boolean present) {
     }
@@ -142,11 +145,18 @@ public class SessionRegistry {
             previous[0].takeOver();
         }
         if (ended[0] != null) {
-            endSession(ended[0]);
+            endSession(ended[0], true);
         }
         if (session.durable()) {
             // Also when resumed with expiry 0: the row stays until the session ends, and recovery discards it.
             store.open(clientId, expiryInterval, protocolLevel);
+        }
+        if (events.listening()) {
+            if (present[0]) {
+                events.resumed(clientId);
+            } else {
+                events.created(clientId, expiryInterval > 0);
+            }
         }
         return new Opened(session, present[0]);
     }
@@ -177,7 +187,7 @@ public class SessionRegistry {
         }
         if (expiry == 0) {
             if (sessions.remove(session.clientId(), session)) {
-                endSession(session);
+                endSession(session, false);
             }
             return;
         }
@@ -216,11 +226,11 @@ public class SessionRegistry {
 
     private void expire(Session session) {
         if (!session.isOnline() && sessions.remove(session.clientId(), session)) {
-            endSession(session);
+            endSession(session, false);
         }
     }
 
-    private void endSession(Session session) {
+    private void endSession(Session session, boolean cleanStart) {
         Session.PendingWill will = session.takePendingWill();
         if (will != null) {
             publishWill(will.message(), will.permissions());
@@ -230,6 +240,9 @@ public class SessionRegistry {
         }
         if (store.durable()) {
             store.delete(session.clientId());
+        }
+        if (events.listening()) {
+            events.ended(session.clientId(), cleanStart);
         }
     }
 

@@ -7,7 +7,6 @@ import io.conduit.testing.RawMqttClient;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
-import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
 import io.netty.handler.codec.mqtt.MqttVersion;
@@ -19,12 +18,16 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static io.conduit.testing.AdminApi.admin;
+import static io.conduit.plugin.PluginDrops.LOAD;
+import static io.conduit.plugin.PluginDrops.ack;
+import static io.conduit.plugin.PluginDrops.awaitStarted;
+import static io.conduit.plugin.PluginDrops.drop;
+import static io.conduit.plugin.PluginDrops.publishQos1;
+import static io.conduit.plugin.PluginDrops.userProperties;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -40,19 +43,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestProfile(PluginsProfile.class)
 class PluginHostTest {
 
-    private static final Duration LOAD = Duration.ofSeconds(20);
-
     @Inject
     MqttServer server;
 
     @AfterEach
     void removePlugins() throws Exception {
-        try (var files = Files.list(PluginsProfile.DIR)) {
-            for (Path p : files.filter(f -> f.toString().endsWith(".jar")).toList()) {
-                Files.delete(p);
-            }
-        }
-        await().atMost(LOAD).until(() -> admin().get("/api/v1/plugins").jsonPath().getList("$").isEmpty());
+        PluginDrops.removeAll();
     }
 
     @Test
@@ -257,53 +253,7 @@ class PluginHostTest {
         }
     }
 
-    private Path drop(String id, int priority, Map<String, String> sources) throws Exception {
-        String main = sources.keySet().stream().filter(n -> n.startsWith("test.")).findFirst().orElseThrow();
-        return drop(id, priority, sources, main);
-    }
-
-    private Path drop(String id, int priority, Map<String, String> sources, String main) throws Exception {
-        Path jar = PluginJars.build(PluginsProfile.DIR, "id=" + id + "\nname=" + id + "\nversion=1\nmain=" + main
-                + "\npriority=" + priority + "\napi-version=1.0\n", new HashMap<>(sources));
-        awaitStarted(id);
-        return jar;
-    }
-
-    private static void awaitStarted(String id) {
-        await().atMost(LOAD).until(() -> {
-            var r = admin().get("/api/v1/plugins/" + id);
-            return r.statusCode() == 200 && "started".equals(r.jsonPath().getString("state"));
-        });
-    }
-
     private RawMqttClient v5(String clientId) throws InterruptedException {
         return RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, clientId, true, null);
-    }
-
-    private static int publishQos1(RawMqttClient c, String topic, int packetId) {
-        c.publish(topic, "m", 1, false, packetId, null);
-        return RawMqttClient.reasonCode(c.expect(MqttMessageType.PUBACK));
-    }
-
-    /** The next PUBLISH, acknowledged. */
-    private static MqttPublishMessage ack(RawMqttClient sub) {
-        MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
-        if (p.fixedHeader().qosLevel().value() == 1) {
-            sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
-        }
-        return p;
-    }
-
-    private static Map<String, String> userProperties(MqttPublishMessage p) {
-        Map<String, String> out = new HashMap<>();
-        for (MqttProperties.MqttProperty<?> prop : p.variableHeader().properties()
-                .getProperties(MqttProperties.MqttPropertyType.USER_PROPERTY.value())) {
-            if (prop instanceof MqttProperties.UserProperty u) {
-                out.put(u.value().key, u.value().value);
-            } else if (prop instanceof MqttProperties.UserProperties us) {
-                us.value().forEach(pair -> out.put(pair.key, pair.value));
-            }
-        }
-        return out;
     }
 }

@@ -12,10 +12,27 @@ import java.util.concurrent.CompletionStage;
  */
 public interface Authorizer {
 
+    /**
+     * May the client publish this?
+     *
+     * @param client the publisher
+     * @param topic  the topic name
+     * @param qos    the QoS of the PUBLISH
+     * @param retain the RETAIN flag
+     * @return the decision; a denial answers PUBACK/PUBREC with its reason code (QoS 0 messages are dropped)
+     */
     default CompletionStage<Decision> authorizePublish(ClientInfo client, String topic, int qos, boolean retain) {
         return CompletableFuture.completedFuture(Decision.next());
     }
 
+    /**
+     * May the client subscribe to this filter?
+     *
+     * @param client      the subscriber
+     * @param topicFilter the filter as written, with any {@code $share/group/} prefix
+     * @param qos         the QoS asked for
+     * @return the decision; a denial puts its reason code into SUBACK
+     */
     default CompletionStage<Decision> authorizeSubscribe(ClientInfo client, String topicFilter, int qos) {
         return CompletableFuture.completedFuture(Decision.next());
     }

@@ -7,6 +7,12 @@ import java.util.concurrent.CompletionStage;
 /** Publishes messages as the broker itself (no client, no authorization). */
 public interface Publisher {
 
-    /** Routes the message; completes with the number of subscriptions it reached, once stored where it must be. */
+    /**
+     * Routes a message to every matching subscription (retained first, when the packet says so).
+     *
+     * @param packet the message
+     * @return completes with the number of subscriptions it reached, once it is stored where it must be
+     * @throws IllegalArgumentException when the topic is not a valid topic name
+     */
     CompletionStage<Integer> publish(PublishPacket packet);
 }

@@ -4,6 +4,7 @@ import io.conduit.api.Plugin;
 import io.conduit.api.PluginContext;
 import io.conduit.api.hooks.Authorizer;
 import io.conduit.api.hooks.Decision;
+import io.conduit.api.hooks.NonBlocking;
 import io.conduit.api.hooks.PublishInterceptor;
 import io.conduit.api.mqtt.ClientInfo;
 import io.conduit.api.mqtt.PublishPacket;
@@ -17,8 +18,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * An example plugin: refuses publishing and subscribing to the topic filters in {@code deny}, and moves messages
  * published under {@code rewrite-from} to {@code rewrite-to}, tagging them with a user property. Everything here
- * answers from memory, so the hooks complete at once.
+ * answers from memory, so the hooks complete at once: {@link NonBlocking} lets the broker call them on its network
+ * threads instead of handing every message to the plugin's threads.
  */
+@NonBlocking
 public final class TopicGuardPlugin implements Plugin, Authorizer, PublishInterceptor {
 
     private List<String> denied;
