@@ -746,7 +746,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * acknowledgement is on, and always in the order the packets came; at once when nothing waits.
      */
     private void afterStored(CompletionStage<Void> durable, Consumer<Throwable> reply) {
-        boolean wait = durable != null && broker.config().persistence().durableAck() && !doneOk(durable);
+        // A write refused at once (full queue) is answered as a failure also without durable acknowledgement: the
+        // message was not taken.
+        boolean wait = durable != null && (broker.config().persistence().durableAck() && !doneOk(durable)
+                || durable.toCompletableFuture().isCompletedExceptionally());
         if (!wait && ackChain.isDone()) {
             reply.accept(null);
             return;

@@ -126,6 +126,9 @@ public class SessionRegistry {
             }
             if (target == null) {
                 target = newSession(id, expiryInterval);
+                if (existing != null) {
+                    target.continueAfter(existing);
+                }
             } else {
                 present[0] = true;
             }
