@@ -54,8 +54,11 @@ public class SessionRegistry {
     @Inject
     SessionStore store;
 
-    /** The outcome of CONNECT for the session: which one and whether it existed. */
-    public record Opened(Session session, boolean present) {
+    /**
+     * The outcome of CONNECT for the session: which one, whether it existed, and the stage after which the store has
+     * it (null for a session that is not stored).
+     */
+    public record Opened(Session session, boolean present, CompletionStage<Void> stored) {
     }
 
     /** Recovers persistent sessions before the listeners open (they observe StartupEvent later). */
@@ -145,11 +148,12 @@ public class SessionRegistry {
         if (ended[0] != null) {
             endSession(ended[0]);
         }
+        CompletionStage<Void> stored = null;
         if (session.durable()) {
             // Also when resumed with expiry 0: the row stays until the session ends, and recovery discards it.
-            store.open(clientId, expiryInterval, protocolLevel);
+            stored = store.open(clientId, expiryInterval, protocolLevel);
         }
-        return new Opened(session, present[0]);
+        return new Opened(session, present[0], stored);
     }
 
     /**

@@ -354,6 +354,23 @@ class PostgresStoresTest {
     }
 
     @Test
+    void connackOfAPersistentSessionWaitsUntilItsRowIsCommitted() throws Exception {
+        try (RawMqttClient c = RawMqttClient.open(server.tcpPort())) {
+            EmbeddedPostgres.get().stop();
+            try {
+                c.send(RawMqttClient.connectPacket(MqttVersion.MQTT_3_1_1, "pg-connack-wait", false));
+                assertNull(c.poll(Duration.ofSeconds(1)), "no CONNACK while the session row cannot be written");
+            } finally {
+                EmbeddedPostgres.get().start();
+            }
+            MqttMessage ack = c.poll(Duration.ofSeconds(20));
+            assertNotNull(ack, "CONNACK once the database is back");
+            assertEquals(MqttMessageType.CONNACK, ack.fixedHeader().messageType());
+            assertEquals(1, Sql.count("SELECT count(*) FROM mqtt_session WHERE client_id = 'pg-connack-wait'"));
+        }
+    }
+
+    @Test
     void readinessReportsThePersistenceCheck() {
         given().get("/q/health/ready").then().statusCode(200).body(PERSISTENCE_CHECK, equalTo("UP"))
                 .body("checks.find { it.name == 'conduit-persistence' }.data.store", equalTo("postgresql"));
