@@ -15,7 +15,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -23,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Retained messages, through the core's {@link RetainedStore} (PostgreSQL or memory alike): list them by topic
@@ -92,15 +90,5 @@ public class RetainedResource {
         } catch (CharacterCodingException e) {
             return null;
         }
-    }
-
-    @ServerExceptionMapper
-    Response badRequest(IllegalArgumentException e) {
-        return Response.status(400).entity(Map.of("error", e.getMessage())).type(MediaType.APPLICATION_JSON).build();
-    }
-
-    @ServerExceptionMapper
-    Response notFound(NotFoundException e) {
-        return Response.status(404).entity(Map.of("error", e.getMessage())).type(MediaType.APPLICATION_JSON).build();
     }
 }

@@ -13,12 +13,9 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The sessions of this node, live and persistent (also those restored from the store with no connection), as the
@@ -72,15 +69,5 @@ public class SessionsResource {
                 .toList();
         return new SessionView(s.clientId(), s.isOnline(), s.expiryInterval() > 0 || s.durable(),
                 s.expiryInterval(), s.protocolLevel(), s.queuedCount(), s.inflightCount(), subs);
-    }
-
-    @ServerExceptionMapper
-    Response badRequest(IllegalArgumentException e) {
-        return Response.status(400).entity(Map.of("error", e.getMessage())).type(MediaType.APPLICATION_JSON).build();
-    }
-
-    @ServerExceptionMapper
-    Response notFound(NotFoundException e) {
-        return Response.status(404).entity(Map.of("error", e.getMessage())).type(MediaType.APPLICATION_JSON).build();
     }
 }

@@ -1,21 +1,22 @@
 package io.conduit.persistence;
 
+import io.conduit.persistence.entity.RetainedMessageEntity;
 import io.conduit.routing.InMemoryRetainedStore;
 import io.conduit.routing.Message;
 import io.conduit.routing.RetainedStore;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Retained messages in PostgreSQL, read from an in-memory trie loaded at startup: subscribers never wait for the
- * database, and writes go through the batch writer.
+ * Retained messages in PostgreSQL, read from an in-memory trie loaded at startup (with the entities): subscribers
+ * never wait for the database, and writes go through the batch writer.
  */
 public final class PostgresRetainedStore implements RetainedStore {
 
@@ -47,18 +48,15 @@ public final class PostgresRetainedStore implements RetainedStore {
     /** Loads the retained messages still valid; the rows of those that expired while the broker was down go. */
     private void load(DataSource dataSource) throws SQLException {
         long now = System.nanoTime();
-        try (Connection c = dataSource.getConnection()) {
-            try (PreparedStatement delete = c.prepareStatement(DELETE_ALL_EXPIRED)) {
-                delete.executeUpdate();
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_retained_message");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    Message m = MessageColumns.read(rs, true);
-                    if (!m.isExpired(now)) {
-                        cache.update(m);
-                    }
-                }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement delete = c.prepareStatement(DELETE_ALL_EXPIRED)) {
+            delete.executeUpdate();
+        }
+        List<RetainedMessageEntity> stored = QuarkusTransaction.requiringNew().call(RetainedMessageEntity::listAll);
+        for (RetainedMessageEntity r : stored) {
+            Message m = SessionRecovery.message(r.message, true);
+            if (!m.isExpired(now)) {
+                cache.update(m);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.conduit.persistence;
 
+import io.conduit.persistence.entity.MessageFields;
 import io.conduit.persistence.entity.QueuedMessageEntity;
 import io.conduit.persistence.entity.SessionEntity;
 import io.conduit.persistence.entity.SubscriptionEntity;
@@ -68,19 +69,22 @@ final class SessionRecovery {
                 s.willUserProperties, s.willExpiryInterval, null);
     }
 
+    static Message message(MessageFields f, boolean retain) {
+        return MessageColumns.message(f.topic, f.payload, f.qos, retain, f.publisherId, f.payloadFormat,
+                f.contentType, f.responseTopic, f.correlationData, f.userProperties, f.expiryInterval, f.storedAt);
+    }
+
     /** Groups messages (ordered by client id, then sequence) by client id, keeping their order. */
     private static Map<String, List<StoredMessage>> byClient(List<QueuedMessageEntity> rows) {
         Map<String, List<StoredMessage>> out = new HashMap<>();
         for (QueuedMessageEntity q : rows) {
-            Message m = MessageColumns.message(q.topic, q.payload, q.qos, q.retain, q.publisherId, q.payloadFormat,
-                    q.contentType, q.responseTopic, q.correlationData, q.userProperties, q.expiryInterval,
-                    q.storedAt);
+            Message m = message(q.message, q.retain);
             int[] ids = new int[q.subscriptionIds.length];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = q.subscriptionIds[i];
             }
-            out.computeIfAbsent(q.clientId, k -> new ArrayList<>()).add(new StoredMessage(q.seq, m, q.qos, q.retain,
-                    ids, q.packetId, q.released));
+            out.computeIfAbsent(q.clientId, k -> new ArrayList<>()).add(new StoredMessage(q.seq, m, q.message.qos,
+                    q.retain, ids, q.packetId, q.released));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package io.conduit.persistence.entity;
 
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
+import jakarta.persistence.Embedded;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.IdClass;
@@ -9,7 +10,6 @@ import jakarta.persistence.Table;
 import org.hibernate.annotations.Immutable;
 
 import java.io.Serializable;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -39,35 +39,8 @@ public class QueuedMessageEntity extends PanacheEntityBase {
     @Column(name = "subscription_ids")
     public Integer[] subscriptionIds;
 
-    public String topic;
-
-    public byte[] payload;
-
-    public short qos;
-
-    @Column(name = "publisher_id")
-    public String publisherId;
-
-    @Column(name = "payload_format")
-    public Short payloadFormat;
-
-    @Column(name = "content_type")
-    public String contentType;
-
-    @Column(name = "response_topic")
-    public String responseTopic;
-
-    @Column(name = "correlation_data")
-    public byte[] correlationData;
-
-    @Column(name = "user_properties")
-    public String[] userProperties;
-
-    @Column(name = "expiry_interval")
-    public Long expiryInterval;
-
-    @Column(name = "stored_at")
-    public Instant storedAt;
+    @Embedded
+    public MessageFields message;
 
     public record Key(String clientId, long seq) implements Serializable {
     }
