@@ -52,7 +52,8 @@ public final class PostgresRetainedStore implements RetainedStore {
              PreparedStatement delete = c.prepareStatement(DELETE_ALL_EXPIRED)) {
             delete.executeUpdate();
         }
-        List<RetainedMessageEntity> stored = QuarkusTransaction.requiringNew().call(RetainedMessageEntity::listAll);
+        List<RetainedMessageEntity> stored = QuarkusTransaction.requiringNew()
+                .call(() -> RetainedMessageEntity.<RetainedMessageEntity>listAll());
         for (RetainedMessageEntity r : stored) {
             Message m = SessionRecovery.message(r.message, true);
             if (!m.isExpired(now)) {
