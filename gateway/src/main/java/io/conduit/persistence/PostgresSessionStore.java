@@ -69,8 +69,6 @@ public final class PostgresSessionStore implements SessionStore {
     private final Map<Key, PendingRow> pendingRows = new ConcurrentHashMap<>();
     /** In-flight UPDATEs not completed yet. */
     private final Map<Key, BatchWriter.Ticket> pendingUpdates = new ConcurrentHashMap<>();
-    /** The number of the last write of each session that may not be done yet: what a page read waits for. */
-    private final Map<String, Long> lastWrite = new ConcurrentHashMap<>();
 
     private record Key(String clientId, long seq) {
     }
@@ -97,7 +95,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public CompletionStage<Void> open(String clientId, long expiryInterval, int protocolLevel) {
-        return write(clientId, BatchWriter.Write.of(OPEN, ps -> {
+        return writer.submit(BatchWriter.Write.of(OPEN, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, expiryInterval);
             ps.setShort(3, (short) protocolLevel);
@@ -106,7 +104,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public void closed(String clientId, long expiryInterval, Message will, long willDelay) {
-        write(clientId, BatchWriter.Write.of(CLOSED, ps -> {
+        writer.submit(BatchWriter.Write.of(CLOSED, ps -> {
             ps.setLong(1, expiryInterval);
             if (will == null) {
                 for (int i = 2; i <= 12; i++) {
@@ -135,17 +133,17 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public void willDone(String clientId) {
-        write(clientId, BatchWriter.Write.of(WILL_DONE, ps -> ps.setString(1, clientId)));
+        writer.submit(BatchWriter.Write.of(WILL_DONE, ps -> ps.setString(1, clientId)));
     }
 
     @Override
     public void delete(String clientId) {
-        write(clientId, BatchWriter.Write.of(DELETE, ps -> ps.setString(1, clientId)));
+        writer.submit(BatchWriter.Write.of(DELETE, ps -> ps.setString(1, clientId)));
     }
 
     @Override
     public CompletionStage<Void> subscribe(String clientId, Subscription s) {
-        return write(clientId, BatchWriter.Write.of(SUBSCRIBE, ps -> {
+        return writer.submit(BatchWriter.Write.of(SUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, s.key());
             ps.setString(3, s.filter());
@@ -160,7 +158,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public CompletionStage<Void> unsubscribe(String clientId, String key) {
-        return write(clientId, BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
+        return writer.submit(BatchWriter.Write.of(UNSUBSCRIBE, ps -> {
             ps.setString(1, clientId);
             ps.setString(2, key);
         }));
@@ -172,7 +170,7 @@ public final class PostgresSessionStore implements SessionStore {
         Key key = new Key(clientId, seq);
         PendingRow row = new PendingRow();
         pendingRows.put(key, row);
-        row.insert = ticket(clientId, BatchWriter.Write.row(ENQUEUE, 0, ps -> {
+        row.insert = writer.enqueue(BatchWriter.Write.row(ENQUEUE, 0, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, seq);
             ps.setBoolean(3, retain);
@@ -206,7 +204,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return;
             }
         }
-        BatchWriter.Ticket update = ticket(clientId, BatchWriter.Write.row(INFLIGHT, 1, ps -> {
+        BatchWriter.Ticket update = writer.enqueue(BatchWriter.Write.row(INFLIGHT, 1, ps -> {
             ps.setInt(1, packetId);
             ps.setString(2, clientId);
             ps.setLong(3, seq);
@@ -258,39 +256,29 @@ public final class PostgresSessionStore implements SessionStore {
      * the message-row stage it belongs to, or -1 for a write that is not one.
      */
     private CompletionStage<Void> byClient(String sql, int stage, String clientId, long key) {
-        return write(clientId, BatchWriter.Write.row(sql, stage, ps -> {
+        return writer.submit(BatchWriter.Write.row(sql, stage, ps -> {
             ps.setString(1, clientId);
             ps.setLong(2, key);
         }));
     }
 
-    /** Queues a write of a session, remembering it as the session's latest. */
-    private BatchWriter.Ticket ticket(String clientId, BatchWriter.Write write) {
-        BatchWriter.Ticket ticket = writer.enqueue(write);
-        if (ticket.number() > 0) {
-            lastWrite.merge(clientId, ticket.number(), Math::max);
-        }
-        return ticket;
-    }
-
-    private CompletableFuture<Void> write(String clientId, BatchWriter.Write write) {
-        return ticket(clientId, write).future();
-    }
-
     /**
-     * Waits only for this session's own writes (the rows it reads, and a DELETE of an earlier session of the same
-     * client id), not for the writer's whole backlog.
+     * Waits only for the INSERTs of the rows it reads: that of the newest message still pending among the next
+     * {@code limit} after {@code afterSeq}. A session's INSERTs are queued in sequence order, after anything else
+     * of its client id written before them (e.g. the DELETE of the session it replaced), so once that one is done
+     * so is everything the page depends on, whatever the writer still holds for this session's newer messages and
+     * for other sessions. Rows beyond the range may be read too: they commit in sequence order, so never with a gap.
      */
     @Override
     public CompletionStage<List<StoredMessage>> loadQueued(String clientId, long afterSeq, int limit) {
-        Long last = lastWrite.get(clientId);
-        CompletableFuture<List<StoredMessage>> page = writer.readAfter(last == null ? 0 : last,
-                c -> queuedPage(c, clientId, afterSeq, limit));
-        if (last != null) {
-            // Forgotten once done; a write meanwhile put a higher number, which stays.
-            page.whenComplete((p, e) -> lastWrite.remove(clientId, last));
+        long needed = 0;
+        for (long seq = afterSeq + limit; seq > afterSeq && needed == 0; seq--) {
+            PendingRow row = pendingRows.get(new Key(clientId, seq));
+            if (row != null && row.insert != null) {
+                needed = row.insert.number();
+            }
         }
-        return page;
+        return writer.readAfter(needed, c -> queuedPage(c, clientId, afterSeq, limit));
     }
 
     private static List<StoredMessage> queuedPage(Connection c, String clientId, long afterSeq, int limit)

@@ -486,6 +486,8 @@ public final class Session implements Subscriber {
     synchronized void continueAfter(Session previous) {
         synchronized (previous) {
             nextSeq = Math.max(nextSeq, previous.nextSeq);
+            // Pages are read after this point: the old session's rows below it may not be deleted yet.
+            highestSeqOnHeap = nextSeq - 1;
         }
     }
 

@@ -255,6 +255,17 @@ class PendingWritesTest {
         release();
         four.get(10, TimeUnit.SECONDS);
         assertEquals(List.of(4L), seqs(after.get(10, TimeUnit.SECONDS)));
+
+        // Nor for its own newer messages beyond the page: a subscriber reads the head of its queue while the tail
+        // is still being written.
+        hold();
+        for (int seq = 5; seq <= 8; seq++) {
+            enqueue(seq, 1);
+        }
+        CompletableFuture<List<SessionStore.StoredMessage>> head = store.loadQueued(CLIENT, 0, 2)
+                .toCompletableFuture();
+        assertEquals(List.of(1L, 2L), seqs(head.get(10, TimeUnit.SECONDS)), "read while the writer is held");
+        release();
     }
 
     private CompletableFuture<Void> otherSessionWrite(int seq) {
