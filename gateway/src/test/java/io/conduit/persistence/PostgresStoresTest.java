@@ -168,6 +168,7 @@ class PostgresStoresTest {
             sub.subscribe(1, "pg/q/#", MqttSubscriptionOption.onlyFromQos(MqttQoS.AT_LEAST_ONCE), subscriptionId(9));
             sub.disconnect();
         }
+        awaitOffline("pg-q-sub");
         try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-q-pub", true,
                 null)) {
             for (int i = 1; i <= 5; i++) {
@@ -266,6 +267,7 @@ class PostgresStoresTest {
                 null)) {
             sub.subscribe(1, "pg/bound", 1);
         }
+        awaitOffline("pg-bound-sub");
         long droppedBefore = metrics.messagesDropped.sum();
         try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-bound-pub", true,
                 null)) {
@@ -425,6 +427,11 @@ class PostgresStoresTest {
             sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
         }
         given().get("/q/health/ready").then().statusCode(200).body(PERSISTENCE_CHECK, equalTo("UP"));
+    }
+
+    /** The broker handles a client's DISCONNECT after the client has sent it: publishes sent next could race it. */
+    private void awaitOffline(String clientId) {
+        await().atMost(WRITE_BEHIND).until(() -> !sessions.get(clientId).isOnline());
     }
 
     private static void assertCleanPubSubWorks(RawMqttClient pub, RawMqttClient sub, int firstPacketId) {
