@@ -35,15 +35,10 @@ WINDOW=${WINDOW:-128}
 RATE=${RATE:-}
 PROTOCOL=${PROTOCOL:-3.1.1}
 TARGETS=${TARGETS:-durable nondurable mosquitto}
-BUILD=${BUILD:-1}
 PROFILE=${PROFILE:-0}
 BENCH_THREADS=${BENCH_THREADS:-1}
-CONDUIT_JAVA_OPTS=${CONDUIT_JAVA_OPTS:-}
 OUT=${OUT:-$ROOT/bench/target/results-$(date +%Y%m%d-%H%M%S)}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
-BENCH_JAR=$ROOT/bench/target/conduit-bench.jar
-CONDUIT_JAR=$ROOT/gateway/target/quarkus-app/quarkus-run.jar
 BASELINE_JAR=${BASELINE_JAR:-$ROOT/bench/target/baseline-app/quarkus-run.jar}
 
 mkdir -p "$OUT"
@@ -51,22 +46,15 @@ RESULTS=$OUT/results.jsonl
 RUNS_MD=$OUT/runs.md
 WORK=$(mktemp -d /tmp/conduit-bench.XXXXXX)
 chmod 755 "$WORK"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-declare -A PID PORT HTTP
 PGPORT=""
-
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+RESERVED_PORTS=""
 
 cleanup() {
     set +e
-    for name in "${!PID[@]}"; do
-        kill "${PID[$name]}" 2>/dev/null
-    done
-    for name in "${!PID[@]}"; do
-        for _ in $(seq 50); do kill -0 "${PID[$name]}" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "${PID[$name]}" 2>/dev/null
-        wait "${PID[$name]}" 2>/dev/null
-    done
+    stop_started
     if [[ -n $PGPORT && -f $WORK/pg/postmaster.pid ]]; then
         runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1
     fi
@@ -75,43 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A TCP port nobody listens on (loopback only).
-free_port() {
-    local p
-    while true; do
-        p=$((20000 + RANDOM % 40000))
-        if [[ -z $(ss -Htln "sport = :$p") ]] && [[ ! " ${PORT[*]:-} $PGPORT " =~ " $p " ]]; then
-            echo "$p"
-            return
-        fi
-    done
-}
-
-wait_for_port() { # name port seconds
-    local deadline=$((SECONDS + $3))
-    while [[ -z $(ss -Htln "sport = :$2") ]]; do
-        if ! kill -0 "${PID[$1]}" 2>/dev/null; then
-            log "$1 exited; its log:"; tail -30 "$WORK/$1.log" >&2; exit 1
-        fi
-        if ((SECONDS > deadline)); then
-            log "$1 did not listen on $2 within $3 s"; tail -30 "$WORK/$1.log" >&2; exit 1
-        fi
-        sleep 0.2
-    done
-}
-
-# utime + stime (clock ticks) of the given processes.
-cpu_ticks() {
-    local total=0 pid f
-    for pid in "$@"; do
-        [[ -r /proc/$pid/stat ]] || continue
-        f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-        set -- $f
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
 
 # The postmaster and all its children (backends, walwriter, checkpointer ...).
 pg_pids() {
@@ -126,6 +77,7 @@ pg_pids() {
 
 start_postgres() {
     PGPORT=$(free_port)
+    RESERVED_PORTS=$PGPORT
     mkdir -p "$WORK/pg" "$WORK/pgsock" "$WORK/pglog"
     chown postgres: "$WORK/pg" "$WORK/pgsock" "$WORK/pglog"
     runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U conduit --auth=trust -E UTF8 >"$WORK/initdb.log" 2>&1
@@ -137,45 +89,18 @@ start_postgres() {
     log "PostgreSQL 15 on 127.0.0.1:$PGPORT (fsync and synchronous_commit at their defaults: on)"
 }
 
-start_conduit() { # name durable-ack database [jar]
-    local name=$1 jar=${4:-$CONDUIT_JAR} port http
-    port=$(free_port); PORT[$name]=$port
-    http=$(free_port); HTTP[$name]=$http
-    # shellcheck disable=SC2086
-    env CONDUIT_MQTT_HOST=127.0.0.1 CONDUIT_MQTT_PORT="$port" CONDUIT_MQTT_WS_PORT=-1 \
-        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" \
-        CONDUIT_MQTT_LIMITS_MAX_QUEUED_MESSAGES=1000000 CONDUIT_PERSISTENCE_DURABLE_ACK="$2" \
-        QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$3" \
-        QUARKUS_DATASOURCE_USERNAME=conduit QUARKUS_DATASOURCE_PASSWORD= \
-        java $CONDUIT_JAVA_OPTS -jar "$jar" >"$WORK/$name.log" 2>&1 &
-    PID[$name]=$!
-    wait_for_port "$name" "$port" 90
-    log "Conduit '$name' (durable ack $2, database $3, $jar) on 127.0.0.1:$port (HTTP $http), pid ${PID[$name]}"
+# A Conduit on the private PostgreSQL: durable ack on or off, its own database.
+start_store_conduit() { # name durable-ack database [jar]
+    start_conduit "$1" "${4:-$CONDUIT_JAR}" CONDUIT_MQTT_LIMITS_MAX_QUEUED_MESSAGES=1000000 \
+        CONDUIT_PERSISTENCE_DURABLE_ACK="$2" QUARKUS_DATASOURCE_JDBC_URL="jdbc:postgresql://127.0.0.1:$PGPORT/$3" \
+        QUARKUS_DATASOURCE_USERNAME=conduit QUARKUS_DATASOURCE_PASSWORD=
 }
 
-start_mosquitto() {
-    local port
-    port=$(free_port); PORT[mosquitto]=$port
+start_persistent_mosquitto() {
     mkdir -p "$WORK/mosquitto"
     chown mosquitto: "$WORK/mosquitto"
-    cat >"$WORK/mosquitto.conf" <<EOF
-listener $port 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location $WORK/mosquitto/
-autosave_interval 1
-max_queued_messages 0
-max_queued_bytes 0
-max_inflight_messages 32
-set_tcp_nodelay true
-log_type error
-log_type warning
-EOF
-    "$MOSQUITTO" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
-    PID[mosquitto]=$!
-    wait_for_port mosquitto "$port" 20
-    log "Mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') (persistence, autosave 1 s) on" \
-        "127.0.0.1:$port, pid ${PID[mosquitto]}"
+    start_mosquitto mosquitto "persistence true" "persistence_location $WORK/mosquitto/" "autosave_interval 1" \
+        "max_queued_messages 0" "max_queued_bytes 0" "max_inflight_messages 32"
 }
 
 label_of() {
@@ -188,33 +113,11 @@ label_of() {
     esac
 }
 
-# A counter from a Conduit's Prometheus endpoint (empty when it cannot be read).
-metric() { # target name
-    local i v
-    for i in 1 2 3; do
-        v=$(curl -s --max-time 10 "http://127.0.0.1:${HTTP[$1]}/q/metrics" 2>/dev/null \
-            | awk -v n="$2" '$1 == n { printf "%.0f", $2 }')
-        [[ -n $v ]] && { echo "$v"; return; }
-        sleep 1
-    done
-}
-
-delta() { # after before
-    if [[ -n $1 && -n $2 ]]; then echo $(($1 - $2)); else echo "n/a"; fi
-}
-
-# Waits (at most 40 s) until the brokers and PostgreSQL are idle again (< 10% of a core over a second): a run
-# leaves work behind (autovacuum of the queue table, a backlog), which must not be billed to the next target.
-settle() {
-    local pids t0 t1 i
-    for i in $(seq 40); do
-        mapfile -t pids < <(printf '%s\n' "${PID[@]}"; pg_pids)
-        t0=$(cpu_ticks "${pids[@]}")
-        sleep 1
-        t1=$(cpu_ticks "${pids[@]}")
-        (( (t1 - t0) * 100 / $(getconf CLK_TCK) < 10 )) && return 0
-    done
-    log "brokers/PostgreSQL still busy after 40 s; going on"
+# The brokers and PostgreSQL idle again (autovacuum of the queue table, a backlog).
+settle_all() {
+    local pids
+    mapfile -t pids < <(printf '%s\n' "${PID[@]}"; pg_pids)
+    settle "${pids[@]}"
 }
 
 # One bench invocation against a target; extra arguments go to the bench.
@@ -228,7 +131,7 @@ bench() { # target duration warmup json-file [args...]
     local pids=("${PID[$target]}")
     mapfile -t -O 1 pids < <(pg_pids)
     local broker0 pg0 t0 broker1 pg1 t1 status=0 committed0="" cancelled0=""
-    settle
+    settle_all
     if [[ $target != mosquitto ]]; then
         committed0=$(metric "$target" conduit_persistence_committed_total)
         cancelled0=$(metric "$target" conduit_persistence_cancelled_total)
@@ -275,22 +178,17 @@ jfr_summary() {
         | grep -E 'io\.conduit|org\.postgresql|agroal' | sort | uniq -c | sort -rn | head -30
 }
 
-log "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), " \
-    "$(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
-if [[ $BUILD == 1 ]]; then
-    log "building (mvn -B -o -DskipTests package)"
-    mvn -B -o -q -DskipTests package >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
-fi
-[[ -f $BENCH_JAR && -f $CONDUIT_JAR ]] || { log "missing $BENCH_JAR or $CONDUIT_JAR (run with BUILD=1)"; exit 1; }
+log "machine: $(machine)"
+build_jars
 
 start_postgres
 for t in $TARGETS; do
     case $t in
-        durable) start_conduit durable true conduit_durable ;;
-        nondurable) start_conduit nondurable false conduit_nondurable ;;
-        durable-base) start_conduit durable-base true conduit_durable_base "$BASELINE_JAR" ;;
-        nondurable-base) start_conduit nondurable-base false conduit_nondurable_base "$BASELINE_JAR" ;;
-        mosquitto) start_mosquitto ;;
+        durable) start_store_conduit durable true conduit_durable ;;
+        nondurable) start_store_conduit nondurable false conduit_nondurable ;;
+        durable-base) start_store_conduit durable-base true conduit_durable_base "$BASELINE_JAR" ;;
+        nondurable-base) start_store_conduit nondurable-base false conduit_nondurable_base "$BASELINE_JAR" ;;
+        mosquitto) start_persistent_mosquitto ;;
         *) log "unknown target $t"; exit 1 ;;
     esac
 done

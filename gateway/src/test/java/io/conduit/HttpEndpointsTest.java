@@ -9,11 +9,17 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 
+import static io.conduit.testing.AdminApi.admin;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.equalToIgnoringCase;
+import static org.hamcrest.Matchers.notNullValue;
 
-/** What the gateway serves over HTTP today: the placeholder page, health, Prometheus metrics, OpenAPI. */
+/**
+ * What the gateway serves over HTTP today: the placeholder page, health, Prometheus metrics, OpenAPI (open to all),
+ * and the admin API behind the local admin account.
+ */
 @QuarkusTest
 class HttpEndpointsTest {
 
@@ -54,5 +60,29 @@ class HttpEndpointsTest {
     @Test
     void openApiDocument() {
         given().get("/q/openapi").then().statusCode(200).body(containsString("Conduit admin API"));
+    }
+
+    @Test
+    void adminApiNeedsTheLocalAdmin() {
+        given().get("/api/v1/plugins").then().statusCode(401)
+                .header("WWW-Authenticate", equalToIgnoringCase("basic realm=\"Conduit\""));
+        given().post("/api/v1/plugins/x/disable").then().statusCode(401);
+        given().auth().preemptive().basic("admin", "wrong").get("/api/v1/acl").then().statusCode(401);
+        given().auth().preemptive().basic("root", "test-admin-password").get("/api/v1/acl").then().statusCode(401);
+        admin().get("/api/v1/acl").then().statusCode(200).body("default", notNullValue());
+        admin().get("/api/v1/plugins").then().statusCode(200);
+        admin().post("/api/v1/plugins/none/disable").then().statusCode(404).body("error", containsString("none"));
+    }
+
+    @Test
+    void localViewerReadsButMayNotChange() {
+        given().auth().preemptive().basic("viewer", "test-viewer-password").get("/api/v1/plugins").then()
+                .statusCode(200);
+        given().auth().preemptive().basic("viewer", "test-viewer-password").post("/api/v1/plugins/none/disable")
+                .then().statusCode(403).contentType(containsString("json"))
+                .body("error", equalTo(
+                        "'viewer' (roles [conduit-viewer]) may not do this: it needs the role conduit-admin"));
+        given().auth().preemptive().basic("viewer", "test-admin-password").get("/api/v1/plugins").then()
+                .statusCode(401);
     }
 }

@@ -21,6 +21,7 @@ import io.netty.handler.codec.mqtt.MqttSubAckMessage;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import org.HdrHistogram.Histogram;
 
+import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -30,17 +31,25 @@ import java.util.concurrent.TimeUnit;
  * One MQTT connection of the bench, publisher or subscriber or both. Everything but the volatile counters is touched
  * only on the channel's event loop; the {@link Runner} reads the rest after the loops have terminated.
  *
- * <p>A publisher keeps at most {@code window} QoS 1 PUBLISHes unacknowledged and sends the next one as each PUBACK
- * arrives (so throughput is bounded by the broker, not by round trips), or, with a rate, sends on a 1 ms tick the
- * messages that are due. A subscriber acknowledges every QoS 1 PUBLISH at once and records end-to-end latency from
- * the send time in the payload.
+ * <p>A publisher keeps at most {@code window} QoS 1/2 flows unfinished (QoS 1: PUBLISH sent, no PUBACK yet; QoS 2:
+ * no PUBCOMP yet) and starts the next one as each finishes (so throughput is bounded by the broker, not by round
+ * trips), or, with a rate, sends on a 1 ms tick the messages that are due. A QoS 2 message counts as acknowledged
+ * (the broker owns it, so not delivering it is a loss) at PUBREC, which the publisher answers with PUBREL at once.
+ * A subscriber acknowledges every QoS 1 PUBLISH (PUBACK) and QoS 2 PUBLISH (PUBREC, then PUBCOMP for the PUBREL) at
+ * once and records end-to-end latency from the send time in the payload.
  */
 final class Client extends SimpleChannelInboundHandler<MqttMessage> {
 
     static final int MAX_PACKET = 16 * 1024 * 1024;
     private static final long HIGHEST_MICROS = TimeUnit.SECONDS.toMicros(300);
-    private static final int KEEP_ALIVE = 60;
     private static final MqttFixedHeader PUBACK = new MqttFixedHeader(MqttMessageType.PUBACK, false,
+            MqttQoS.AT_MOST_ONCE, false, 0);
+    private static final MqttFixedHeader PUBREC = new MqttFixedHeader(MqttMessageType.PUBREC, false,
+            MqttQoS.AT_MOST_ONCE, false, 0);
+    /** PUBREL's fixed header flags must be 0010 (MQTT-3.6.1-1), which the encoder takes from the QoS bits. */
+    private static final MqttFixedHeader PUBREL = new MqttFixedHeader(MqttMessageType.PUBREL, false,
+            MqttQoS.AT_LEAST_ONCE, false, 0);
+    private static final MqttFixedHeader PUBCOMP = new MqttFixedHeader(MqttMessageType.PUBCOMP, false,
             MqttQoS.AT_MOST_ONCE, false, 0);
     private static final MqttFixedHeader PINGREQ = new MqttFixedHeader(MqttMessageType.PINGREQ, false,
             MqttQoS.AT_MOST_ONCE, false, 0);
@@ -50,6 +59,9 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
     final String clientId;
     final int protocol;
     private final RunState state;
+    private final int keepAlive;
+    private final String username;
+    private final String password;
     Channel channel;
     final CompletableFuture<MqttConnAckMessage> connack = new CompletableFuture<>();
     final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -67,9 +79,12 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
     private MqttQoS pubQos;
     private boolean publishing;
     private int inflight;
-    private final boolean[] busy = new boolean[65536];
-    private final int[] seqOf = new int[65536];
-    private final long[] sentAtOf = new long[65536];
+    // Per packet id; allocated by configurePublisher, as subscribers do not need them.
+    private boolean[] busy;
+    /** QoS 2: PUBREC received, PUBREL sent, PUBCOMP awaited. */
+    private boolean[] released;
+    private int[] seqOf;
+    private long[] sentAtOf;
     private int nextPacketId = 1;
     private int nextSeq;
     private long rateStart;
@@ -81,8 +96,12 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
     };
     volatile long sent;
     volatile long sentMeasured;
+    /** QoS 1: PUBACKs; QoS 2: PUBRECs (the broker has taken the message). */
     volatile long acked;
+    /** Flows finished (PUBACK / PUBCOMP) in the measured phase. */
     volatile long ackedMeasured;
+    /** 5.0 PUBACK / PUBREC with a failure reason code: the broker did not take the message. */
+    volatile long refused;
     volatile int inflightNow;
     final BitSet ackedSeqs = new BitSet();
     final Histogram ackLatency = new Histogram(HIGHEST_MICROS, 3);
@@ -97,21 +116,29 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
     volatile long foreign;
     final Histogram latency = new Histogram(HIGHEST_MICROS, 3);
 
-    Client(String clientId, int protocol, RunState state) {
+    Client(String clientId, int protocol, RunState state, int keepAlive, String username, String password) {
         this.clientId = clientId;
         this.protocol = protocol;
         this.state = state;
+        this.keepAlive = keepAlive;
+        this.username = username;
+        this.password = password;
     }
 
-    // ---- commands, callable from any thread -------------------------------------------------------------------
-
-    /** Sends CONNECT; the returned future completes with an accepted CONNACK. */
-    CompletableFuture<MqttConnAckMessage> connect(boolean cleanSession, long sessionExpiry) {
+    /** A CONNECT packet; shared with the idle connections of the connection run. */
+    static MqttMessage connectMessage(String clientId, int protocol, boolean cleanSession, long sessionExpiry,
+                                      int keepAlive, String username, String password) {
         MqttMessageBuilders.ConnectBuilder b = MqttMessageBuilders.connect()
                 .clientId(clientId)
                 .protocolVersion(protocol == 5 ? MqttVersion.MQTT_5 : MqttVersion.MQTT_3_1_1)
                 .cleanSession(cleanSession)
-                .keepAlive(KEEP_ALIVE);
+                .keepAlive(keepAlive);
+        if (username != null) {
+            b.hasUser(true).username(username);
+        }
+        if (password != null) {
+            b.hasPassword(true).password(password.getBytes(StandardCharsets.UTF_8));
+        }
         if (protocol == 5) {
             MqttProperties props = new MqttProperties();
             if (sessionExpiry > 0) {
@@ -120,13 +147,27 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
             }
             b.properties(props);
         }
-        channel.writeAndFlush(b.build()).addListener(f -> {
-            if (!f.isSuccess()) {
-                connack.completeExceptionally(f.cause());
-            }
-        });
-        channel.eventLoop().scheduleAtFixedRate(() -> channel.writeAndFlush(new MqttMessage(PINGREQ)),
-                KEEP_ALIVE / 3, KEEP_ALIVE / 3, TimeUnit.SECONDS);
+        return b.build();
+    }
+
+    // ---- commands, callable from any thread -------------------------------------------------------------------
+
+    /** Sends CONNECT; the returned future completes with an accepted CONNACK. */
+    CompletableFuture<MqttConnAckMessage> connect(boolean cleanSession, long sessionExpiry) {
+        channel.writeAndFlush(connectMessage(clientId, protocol, cleanSession, sessionExpiry, keepAlive, username,
+                password)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        connack.completeExceptionally(f.cause());
+                    }
+                });
+        if (keepAlive > 0) {
+            int every = Math.max(1, keepAlive / 3);
+            channel.eventLoop().scheduleAtFixedRate(() -> {
+                if (channel.isActive()) {
+                    channel.writeAndFlush(new MqttMessage(PINGREQ));
+                }
+            }, every, every, TimeUnit.SECONDS);
+        }
         return connack;
     }
 
@@ -154,6 +195,10 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
         this.payloadSize = payloadSize;
         this.pubQos = MqttQoS.valueOf(pub.qos());
         this.window = Math.min(pub.window(), serverReceiveMaximum);
+        this.busy = new boolean[65536];
+        this.released = new boolean[65536];
+        this.seqOf = new int[65536];
+        this.sentAtOf = new long[65536];
     }
 
     int window() {
@@ -256,15 +301,55 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
         }
     }
 
-    private void onPuback(int packetId) {
-        if (packetId <= 0 || !busy[packetId]) {
+    private void onPuback(MqttMessage m) {
+        int packetId = ((MqttMessageIdVariableHeader) m.variableHeader()).messageId();
+        if (pubQos != MqttQoS.AT_LEAST_ONCE || packetId <= 0 || !busy[packetId]) {
             return;
         }
+        if (!refusedBy(m)) {
+            accepted(packetId);
+        }
+        finished(packetId);
+    }
+
+    private void onPubrec(MqttMessage m) {
+        int packetId = ((MqttMessageIdVariableHeader) m.variableHeader()).messageId();
+        if (pubQos != MqttQoS.EXACTLY_ONCE || packetId <= 0 || !busy[packetId]) {
+            return;
+        }
+        if (refusedBy(m)) {
+            // A failed PUBREC ends the flow (MQTT 5.0 4.3.3): no PUBREL.
+            finished(packetId);
+            return;
+        }
+        if (!released[packetId]) {
+            released[packetId] = true;
+            accepted(packetId);
+        }
+        // Also for a repeated PUBREC: the broker may not have seen our PUBREL.
+        channel.write(reply(PUBREL, packetId), channel.voidPromise());
+    }
+
+    private void onPubcomp(MqttMessage m) {
+        int packetId = ((MqttMessageIdVariableHeader) m.variableHeader()).messageId();
+        if (pubQos != MqttQoS.EXACTLY_ONCE || packetId <= 0 || !busy[packetId] || !released[packetId]) {
+            return;
+        }
+        released[packetId] = false;
+        finished(packetId);
+    }
+
+    /** The broker has the message: from now on not delivering it is a loss. */
+    private void accepted(int packetId) {
+        acked++;
+        ackedSeqs.set(seqOf[packetId]);
+    }
+
+    /** The flow of packetId is over (PUBACK, PUBCOMP, or a refusal): its window slot is free. */
+    private void finished(int packetId) {
         busy[packetId] = false;
         inflight--;
         inflightNow = inflight;
-        acked++;
-        ackedSeqs.set(seqOf[packetId]);
         if (state.measuring()) {
             ackedMeasured++;
             ackLatency.recordValue(Math.min(HIGHEST_MICROS, (System.nanoTime() - sentAtOf[packetId]) / 1000));
@@ -272,15 +357,30 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
         pump();
     }
 
+    private boolean refusedBy(MqttMessage m) {
+        if (m.variableHeader() instanceof MqttPubReplyMessageVariableHeader r && (r.reasonCode() & 0xFF) >= 0x80) {
+            refused++;
+            fail("broker refused message: reason 0x" + Integer.toHexString(r.reasonCode() & 0xFF));
+            return true;
+        }
+        return false;
+    }
+
+    private MqttMessage reply(MqttFixedHeader type, int packetId) {
+        return protocol == 5
+                ? new MqttMessage(type, new MqttPubReplyMessageVariableHeader(packetId, (byte) 0, null))
+                : new MqttMessage(type, MqttMessageIdVariableHeader.from(packetId));
+    }
+
     // ---- receiving, on the event loop -------------------------------------------------------------------------
 
     private void onPublish(MqttPublishMessage m) {
         long now = System.nanoTime();
-        if (m.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
-            int id = m.variableHeader().packetId();
-            channel.write(protocol == 5
-                    ? new MqttMessage(PUBACK, new MqttPubReplyMessageVariableHeader(id, (byte) 0, null))
-                    : new MqttMessage(PUBACK, MqttMessageIdVariableHeader.from(id)), channel.voidPromise());
+        MqttQoS qos = m.fixedHeader().qosLevel();
+        if (qos != MqttQoS.AT_MOST_ONCE) {
+            // QoS 2: delivered now (a redelivery would show as a duplicate); PUBCOMP follows the broker's PUBREL.
+            channel.write(reply(qos == MqttQoS.AT_LEAST_ONCE ? PUBACK : PUBREC, m.variableHeader().packetId()),
+                    channel.voidPromise());
         }
         ByteBuf p = m.payload();
         received++;
@@ -314,7 +414,11 @@ final class Client extends SimpleChannelInboundHandler<MqttMessage> {
         }
         switch (msg.fixedHeader().messageType()) {
             case PUBLISH -> onPublish((MqttPublishMessage) msg);
-            case PUBACK -> onPuback(((MqttMessageIdVariableHeader) msg.variableHeader()).messageId());
+            case PUBACK -> onPuback(msg);
+            case PUBREC -> onPubrec(msg);
+            case PUBREL -> channel.write(reply(PUBCOMP,
+                    ((MqttMessageIdVariableHeader) msg.variableHeader()).messageId()), channel.voidPromise());
+            case PUBCOMP -> onPubcomp(msg);
             case CONNACK -> onConnack((MqttConnAckMessage) msg);
             case SUBACK -> onSuback((MqttSubAckMessage) msg);
             case DISCONNECT -> fail("broker sent DISCONNECT " + msg.variableHeader());

@@ -29,55 +29,73 @@ record Plan(String scenario, List<Pub> publishers, List<Sub> subscribers, int pa
         return subscribers.stream().anyMatch(Sub::offline);
     }
 
-    /** Builds the plan of a named scenario; {@code base} makes its topics unique to this run. */
-    static Plan of(String scenario, Options o, int payload, String base) {
+    /** Scenarios that run once per --qos level; the persistent ones are QoS 1 by definition. */
+    static boolean usesQos(String scenario) {
         return switch (scenario) {
-            case "persistent-qos1" -> manyToOne(scenario, o.publishers, 1, true, o.window,
-                    o.rate == null ? 0 : o.rate, payload, base);
-            case "persistent-qos1-rate" -> manyToOne(scenario, o.publishers, 1, true, o.window,
+            case "fan-in", "fan-out", "pairs", "latency" -> true;
+            default -> false;
+        };
+    }
+
+    /** Builds the plan of a named scenario; {@code base} makes its topics unique to this run. */
+    static Plan of(String scenario, Options o, int payload, int qos, String base) {
+        double rate = o.rate == null ? 0 : o.rate;
+        int window = qos == 2 ? o.windowQos2 : o.window;
+        return switch (scenario) {
+            case "persistent-qos1" -> sharedTopic(scenario, o.publishers, true, o.window, rate, payload, base);
+            case "persistent-qos1-rate" -> sharedTopic(scenario, o.publishers, true, o.window,
                     o.rate == null ? 1000 : o.rate, payload, base);
             case "persistent-qos1-offline" -> {
-                Plan p = manyToOne(scenario, o.publishers, 1, true, o.window, o.rate == null ? 0 : o.rate, payload,
-                        base);
+                Plan p = sharedTopic(scenario, o.publishers, true, o.window, rate, payload, base);
                 yield new Plan(scenario, p.publishers(), List.of(new Sub(base + "/in", 1, true, true)), payload,
                         p.rate());
             }
-            case "fan-in" -> manyToOne(scenario, o.publishers, o.qos, false, o.window,
-                    o.rate == null ? 0 : o.rate, payload, base);
-            case "fan-out" -> fanOut(o, payload, base);
-            case "pairs" -> pairs(o, payload, base);
+            case "fan-in" -> fanIn(scenario, o.publishers, qos, window, rate, payload, base);
+            case "latency" -> fanIn(scenario, o.publishers, qos, window, o.rate == null ? 1000 : o.rate, payload,
+                    base);
+            case "fan-out" -> fanOut(o.subscribers, qos, window, rate, payload, base);
+            case "pairs" -> pairs(o.publishers, qos, window, rate, payload, base);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
     }
 
-    private static Plan manyToOne(String name, int publishers, int qos, boolean persistent, int window, double rate,
-                                  int payload, String base) {
+    /** N publishers on one topic -> one persistent QoS 1 subscriber of that topic. */
+    private static Plan sharedTopic(String name, int publishers, boolean persistent, int window, double rate,
+                                    int payload, String base) {
         String topic = base + "/in";
         List<Pub> pubs = new ArrayList<>();
         for (int i = 0; i < publishers; i++) {
-            pubs.add(new Pub(topic, qos, window, rate / publishers));
+            pubs.add(new Pub(topic, 1, window, rate / publishers));
         }
-        return new Plan(name, pubs, List.of(new Sub(topic, qos, persistent)), payload, rate);
+        return new Plan(name, pubs, List.of(new Sub(topic, 1, persistent)), payload, rate);
     }
 
-    private static Plan fanOut(Options o, int payload, String base) {
+    /** N publishers, each on its own topic -> one subscriber of a wildcard filter matching them all. */
+    private static Plan fanIn(String name, int publishers, int qos, int window, double rate, int payload,
+                              String base) {
+        List<Pub> pubs = new ArrayList<>();
+        for (int i = 0; i < publishers; i++) {
+            pubs.add(new Pub(base + "/in/" + i, qos, window, rate / publishers));
+        }
+        return new Plan(name, pubs, List.of(new Sub(base + "/in/+", qos, false)), payload, rate);
+    }
+
+    private static Plan fanOut(int subscribers, int qos, int window, double rate, int payload, String base) {
         String topic = base + "/out";
         List<Sub> subs = new ArrayList<>();
-        for (int i = 0; i < o.subscribers; i++) {
-            subs.add(new Sub(topic, o.qos, false));
+        for (int i = 0; i < subscribers; i++) {
+            subs.add(new Sub(topic, qos, false));
         }
-        double rate = o.rate == null ? 0 : o.rate;
-        return new Plan("fan-out", List.of(new Pub(topic, o.qos, o.window, rate)), subs, payload, rate);
+        return new Plan("fan-out", List.of(new Pub(topic, qos, window, rate)), subs, payload, rate);
     }
 
-    private static Plan pairs(Options o, int payload, String base) {
+    private static Plan pairs(int publishers, int qos, int window, double rate, int payload, String base) {
         List<Pub> pubs = new ArrayList<>();
         List<Sub> subs = new ArrayList<>();
-        double rate = o.rate == null ? 0 : o.rate;
-        for (int i = 0; i < o.publishers; i++) {
+        for (int i = 0; i < publishers; i++) {
             String topic = base + "/pair/" + i;
-            pubs.add(new Pub(topic, o.qos, o.window, rate / o.publishers));
-            subs.add(new Sub(topic, o.qos, false));
+            pubs.add(new Pub(topic, qos, window, rate / publishers));
+            subs.add(new Sub(topic, qos, false));
         }
         return new Plan("pairs", pubs, subs, payload, rate);
     }

@@ -27,8 +27,16 @@ import java.util.concurrent.TimeUnit;
 final class Runner {
 
     private static final long CONNECT_TIMEOUT_MS = 10_000;
+    /**
+     * Clean sessions only: the drain ends when nothing has arrived for this long and no publisher flow is
+     * unfinished. An overloaded broker drops QoS 0 (and, with its queue full, QoS 1/2) messages, which will never
+     * come; waiting the whole --drain for them would only add idle time between runs.
+     */
+    static final double DRAIN_IDLE_SECONDS = 2;
 
     private final Options options;
+    /** Connections opened so far: the {i} of --username / --password. */
+    private int opened;
 
     Runner(Options options) {
         this.options = options;
@@ -43,7 +51,7 @@ final class Runner {
         List<String> errors = new ArrayList<>();
         double measuredSeconds = 0;
         double drainSeconds = 0;
-        boolean drainComplete = false;
+        String drainEnd = "timeout";
         String loadBefore = LoadAverage.read();
         long cpuStart = 0;
         long cpuEnd = 0;
@@ -115,12 +123,26 @@ final class Runner {
                 }
             }
             long drainDeadline = drainStart + (long) (options.drain * 1e9);
+            boolean clean = plan.subscribers().stream().noneMatch(Plan.Sub::persistent);
+            long progress = -1;
+            long progressAt = System.nanoTime();
             while (System.nanoTime() < drainDeadline && !drained(plan, pubs, subs) && firstError(pubs, subs) == null) {
+                long now = System.nanoTime();
+                long p = progress(pubs, subs);
+                if (p != progress) {
+                    progress = p;
+                    progressAt = now;
+                } else if (clean && now - progressAt > DRAIN_IDLE_SECONDS * 1e9
+                        && pubs.stream().allMatch(c -> c.inflightNow == 0)) {
+                    drainEnd = "idle";
+                    break;
+                }
                 Thread.sleep(20);
             }
-            long drainEnd = System.nanoTime();
-            drainSeconds = (drainEnd - drainStart) / 1e9;
-            drainComplete = drained(plan, pubs, subs);
+            drainSeconds = (System.nanoTime() - drainStart) / 1e9;
+            if (drained(plan, pubs, subs)) {
+                drainEnd = "complete";
+            }
             state.phase(RunState.Phase.DRAIN);
 
             List<CompletableFuture<Void>> closing = new ArrayList<>();
@@ -145,12 +167,14 @@ final class Runner {
             // After termination every client's plain fields are visible here.
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
         }
-        return result(plan, pubs, subs, errors, measuredSeconds, drainSeconds, drainComplete, loadBefore,
+        return result(plan, pubs, subs, errors, measuredSeconds, drainSeconds, drainEnd, loadBefore,
                 cpuEnd - cpuStart);
     }
 
     private Client open(Bootstrap bootstrap, String clientId, RunState state) throws Exception {
-        Client client = new Client(clientId, options.protocol, state);
+        int i = opened++;
+        Client client = new Client(clientId, options.protocol, state, options.keepAlive(false),
+                Options.perConnection(options.username, i), Options.perConnection(options.password, i));
         Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -190,6 +214,18 @@ final class Runner {
         return true;
     }
 
+    /** Grows while anything still moves: acknowledgements at publishers, messages at subscribers. */
+    private static long progress(List<Client> pubs, List<Client> subs) {
+        long n = 0;
+        for (Client p : pubs) {
+            n += p.acked + p.ackedMeasured + p.refused;
+        }
+        for (Client s : subs) {
+            n += s.received;
+        }
+        return n;
+    }
+
     private static String firstError(List<Client> pubs, List<Client> subs) {
         for (Client c : pubs) {
             if (c.error != null) {
@@ -215,7 +251,7 @@ final class Runner {
     }
 
     private Result result(Plan plan, List<Client> pubs, List<Client> subs, List<String> errors,
-                          double seconds, double drainSeconds, boolean drainComplete, String loadBefore,
+                          double seconds, double drainSeconds, String drainEnd, String loadBefore,
                           long cpuNanos) {
         Histogram latency = new Histogram(TimeUnit.SECONDS.toMicros(300), 3);
         Histogram ackLatency = new Histogram(TimeUnit.SECONDS.toMicros(300), 3);
@@ -223,12 +259,14 @@ final class Runner {
         long acked = 0;
         long publishedMeasured = 0;
         long unacked = 0;
+        long refused = 0;
         int window = 0;
         for (Client p : pubs) {
             sent += p.sent;
             acked += p.acked;
             publishedMeasured += p.pub.qos() > 0 ? p.ackedMeasured : p.sentMeasured;
-            unacked += p.pub.qos() > 0 ? p.sent - p.acked : 0;
+            unacked += p.pub.qos() > 0 ? p.sent - p.acked - p.refused : 0;
+            refused += p.refused;
             ackLatency.add(p.ackLatency);
             window = p.window();
         }
@@ -265,16 +303,16 @@ final class Runner {
         }
         return new Result(plan.scenario(), options.label, options.protocolName(), plan.payload(), pubs.size(),
                 subs.size(), plan.publishers().isEmpty() ? 0 : plan.publishers().get(0).qos(), window, plan.rate(),
-                seconds, drainSeconds, drainComplete,
+                seconds, drainSeconds, drainEnd,
                 // Offline subscribers: how fast the stored messages came out of the store once they were back.
                 plan.offline() ? deliveredUnique / Math.max(drainSeconds, 1e-9)
                         : deliveredMeasured / Math.max(seconds, 1e-9),
-                publishedMeasured / Math.max(seconds, 1e-9), sent, acked, unacked, delivered, expected, lost,
+                publishedMeasured / Math.max(seconds, 1e-9), sent, acked, unacked, refused, delivered, expected, lost,
                 duplicates, foreign, Result.Percentiles.of(latency), Result.Percentiles.of(ackLatency),
-                cpuNanos / 1e9 / Math.max(seconds, 1e-9) * 100, loadBefore, LoadAverage.read(), errors);
+                cpuNanos / 1e9 / Math.max(seconds, 1e-9) * 100, loadBefore, LoadAverage.read(), errors, null);
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getProcessCpuTime();
         }

@@ -8,6 +8,9 @@ import io.conduit.security.AclRules.Action;
 import io.conduit.security.AclRules.Decision;
 import io.conduit.security.AclRules.Rule;
 import io.conduit.security.Authorizer;
+import io.conduit.security.Device;
+import io.conduit.security.Devices;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -20,8 +23,9 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** The topic ACL in force, and why a client may or may not publish or subscribe somewhere. */
+/** The topic ACL in force, and why a client may or may not publish or subscribe somewhere; read only. */
 @Path("/api/v1/acl")
 @Produces(MediaType.APPLICATION_JSON)
 public class AclResource {
@@ -32,8 +36,12 @@ public class AclResource {
     @Inject
     ConduitConfig config;
 
+    @Inject
+    Devices devices;
+
     /** The rules as loaded, with their file lines, the groups and the default. */
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     public Map<String, Object> rules() {
         AclAuthorizer.State state = acl.state();
         AclRules rules = state.rules();
@@ -54,6 +62,7 @@ public class AclResource {
      * RETAIN set: publish and retain must both be allowed.
      */
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     @Path("explain")
     public Map<String, Object> explain(@QueryParam("client") String client, @QueryParam("username") String username,
                                        @QueryParam("topic") String topic, @QueryParam("action") String action,
@@ -93,8 +102,11 @@ public class AclResource {
         } else if (!Topics.isValidName(topic, maxLevels)) {
             throw new IllegalArgumentException("invalid topic name '" + topic + "' (publish topics have no wildcards)");
         }
-        Authorizer.ClientIdentity identity = new Authorizer.ClientIdentity(client,
-                username == null || username.isEmpty() ? null : username);
+        String user = username == null || username.isEmpty() ? null : username;
+        // A registered device is in its groups; group rules apply to it as they would once it authenticated.
+        Device device = devices.forLogin(user, client);
+        Set<String> groups = device == null ? Set.of() : Set.copyOf(device.groups());
+        Authorizer.ClientIdentity identity = new Authorizer.ClientIdentity(client, user, groups);
         AclRules rules = acl.state().rules();
         Decision d = a == Action.RETAIN ? rules.decidePublish(identity, topic, q, true)
                 : rules.decide(identity, a, topic, q);
@@ -103,6 +115,7 @@ public class AclResource {
         out.put("rule", d.rule() == null ? null : describe(d.rule()));
         out.put("reason", d.reason());
         out.put("aclActive", acl.active());
+        out.put("deviceGroups", groups.stream().sorted().toList());
         return out;
     }
 

@@ -2,6 +2,7 @@ package io.conduit.admin;
 
 import io.conduit.plugin.PluginHost;
 import io.conduit.plugin.PluginInfo;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -17,7 +18,10 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
-/** The plugins: their state and counters, and enabling, disabling, reloading or unloading one at runtime. */
+/**
+ * The plugins: their state and counters, and enabling, disabling, reloading or unloading one at runtime. Reading
+ * needs conduit-viewer or conduit-admin, changing conduit-admin.
+ */
 @Path("/api/v1/plugins")
 @Produces(MediaType.APPLICATION_JSON)
 public class PluginsResource {
@@ -26,23 +30,27 @@ public class PluginsResource {
     PluginHost host;
 
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     public Collection<PluginInfo> list() {
         return host.list();
     }
 
     @GET
+    @RolesAllowed({"conduit-admin", "conduit-viewer"})
     @Path("{id}")
     public PluginInfo get(@PathParam("id") String id) {
         return host.get(id);
     }
 
     @POST
+    @RolesAllowed("conduit-admin")
     @Path("{id}/disable")
     public PluginInfo disable(@PathParam("id") String id) {
         return host.disable(id);
     }
 
     @POST
+    @RolesAllowed("conduit-admin")
     @Path("{id}/enable")
     public PluginInfo enable(@PathParam("id") String id) throws Exception {
         return host.enable(id);
@@ -50,6 +58,7 @@ public class PluginsResource {
 
     /** Loads the plugin's jar again (a replaced jar takes effect). */
     @POST
+    @RolesAllowed("conduit-admin")
     @Path("{id}/reload")
     public PluginInfo reload(@PathParam("id") String id) throws Exception {
         return host.reload(id);
@@ -57,6 +66,7 @@ public class PluginsResource {
 
     /** Stops and unloads the plugin until its jar is loaded again. */
     @DELETE
+    @RolesAllowed("conduit-admin")
     @Path("{id}")
     public Response unload(@PathParam("id") String id) {
         if (!host.unload(id)) {

@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -117,9 +118,23 @@ public interface ConduitConfig {
     }
 
     interface Security {
-        /** Accept clients that present no credentials. */
-        @WithDefault("true")
+        /**
+         * Accept clients that present no password and that no authentication provider accepted; they are still
+         * subject to the ACL. Off by default.
+         */
+        @WithDefault("false")
         boolean allowAnonymous();
+
+        /**
+         * The authentication providers asked on CONNECT, in order: {@code devices} (the device registry),
+         * {@code keycloak} (device access tokens of a Keycloak realm), {@code plugins} (plugin authenticators). The first that accepts or denies decides.
+         */
+        @WithDefault("devices,keycloak,plugins")
+        List<String> authChain();
+
+        Devices devices();
+
+        BruteForce bruteForce();
 
         /** YAML file of topic ACL rules; without one every client may publish (but to $SYS/) and subscribe. */
         Optional<String> aclFile();
@@ -137,6 +152,97 @@ public interface ConduitConfig {
         /** Most ACL decisions (client, action, topic, QoS) kept in memory; the cache is cleared on every reload. */
         @WithDefault("10000")
         int aclCacheSize();
+
+        /**
+         * The local {@code admin} account of the admin API (HTTP Basic): {@code auto} has it when no Keycloak is
+         * configured ({@code quarkus.oidc.auth-server-url}), {@code true} also with Keycloak, {@code false} never.
+         */
+        @WithDefault("auto")
+        String localAdmin();
+
+        /**
+         * Password of the local {@code admin} account. Unset: one is generated when the account is created and
+         * printed once to the log. Set: it replaces the stored one at startup when they differ.
+         */
+        Optional<String> adminPassword();
+
+        /** Password of a local read-only {@code viewer} account (role conduit-viewer); unset: no such account. */
+        Optional<String> viewerPassword();
+
+        /** Devices' Keycloak access tokens as MQTT passwords. */
+        Keycloak keycloak();
+    }
+
+    interface Keycloak {
+        /** Realm URL that device tokens must name as issuer, e.g. http://keycloak:8080/realms/conduit; unset: off. */
+        Optional<String> issuer();
+
+        /** Where the realm's signing keys are; default {@code <issuer>/protocol/openid-connect/certs}. */
+        Optional<String> jwksUrl();
+
+        /** What a device token's {@code aud} must contain. */
+        @WithDefault("conduit-mqtt")
+        String audience();
+
+        /** Claim with the device's ACL groups; {@code /} reaches into objects ({@code realm_access/roles}). */
+        @WithDefault("groups")
+        String groupsClaim();
+
+        /** How far past its expiry a token is still taken (clocks differ). */
+        @WithDefault("30s")
+        Duration clockSkew();
+
+        /** How long fetched signing keys are used before they are fetched again (an unknown key id fetches at once). */
+        @WithDefault("10m")
+        Duration jwksRefresh();
+    }
+
+    interface Devices {
+        /** bcrypt cost (log2 of the rounds) of new device passwords. */
+        @WithDefault("10")
+        int bcryptCost();
+
+        /** PBKDF2 iterations of the SCRAM-SHA-256 credentials derived from new passwords (RFC 7677: 4096 or more). */
+        @WithDefault("4096")
+        int scramIterations();
+
+        /** How long a successful password check is remembered, so that reconnects do not pay bcrypt; 0 disables. */
+        @WithDefault("5m")
+        Duration authCacheTtl();
+
+        /** Most remembered password checks. */
+        @WithDefault("10000")
+        int authCacheSize();
+
+        /** Threads that look devices up and check passwords (bcrypt), off the network threads. */
+        @WithDefault("2")
+        int authThreads();
+
+        /** Most CONNECTs waiting for those threads; beyond it CONNACK 0x89 Server busy (3.x: 3). */
+        @WithDefault("1000")
+        int authQueue();
+
+        /** How often the last-seen times of connected devices are written, all in one transaction. */
+        @WithDefault("10s")
+        Duration lastSeenInterval();
+    }
+
+    interface BruteForce {
+        /** Delay of the refusing CONNACK after the first failed authentication of a client id or address; 0 disables. */
+        @WithDefault("500ms")
+        Duration initialDelay();
+
+        /** The delay doubles with every further failure up to this. */
+        @WithDefault("10s")
+        Duration maxDelay();
+
+        /** A client id or address without failures for this long starts again from no delay. */
+        @WithDefault("15m")
+        Duration forgetAfter();
+
+        /** Most client ids and addresses whose failures are counted (the least recent are forgotten first). */
+        @WithDefault("100000")
+        int maxTracked();
     }
 
     interface Persistence {

@@ -11,6 +11,7 @@ import io.conduit.security.ConnectRequest;
 import io.conduit.routing.Router;
 import io.conduit.security.Authenticator;
 import io.conduit.security.Authorizer;
+import io.conduit.security.BruteForceGuard;
 import io.conduit.security.EnhancedAuthenticator;
 import io.conduit.session.SessionRegistry;
 import jakarta.annotation.PostConstruct;
@@ -20,7 +21,6 @@ import jakarta.inject.Inject;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** The services every connection talks to, gathered once so that a connection holds one reference. */
@@ -53,6 +53,9 @@ public class Broker {
 
     @Inject
     ConnectedClients connectedClients;
+
+    @Inject
+    BruteForceGuard bruteForce;
 
     private final Map<String, EnhancedAuthenticator> enhanced = new HashMap<>();
     private BatchWriter writer;
@@ -94,13 +97,9 @@ public class Broker {
         return authenticator;
     }
 
-    /** Plugins first, in priority order; when none decides, the broker's own authenticator. */
+    /** The authentication chain ({@code conduit.security.auth-chain}), then the anonymous rule. */
     public CompletionStage<AuthResult> authenticate(ConnectRequest request, ClientInfo client) {
-        if (!plugins.hasAuthenticators()) {
-            return authenticator.authenticate(request);
-        }
-        return plugins.authenticate(request, client).thenCompose(decided -> decided != null
-                ? CompletableFuture.completedFuture(decided) : authenticator.authenticate(request));
+        return authenticator.authenticate(request, client);
     }
 
     public PluginHooks plugins() {
@@ -109,6 +108,10 @@ public class Broker {
 
     public ConnectedClients connectedClients() {
         return connectedClients;
+    }
+
+    public BruteForceGuard bruteForce() {
+        return bruteForce;
     }
 
     public Authorizer authorizer() {

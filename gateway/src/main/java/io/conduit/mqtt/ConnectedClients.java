@@ -1,7 +1,10 @@
 package io.conduit.mqtt;
 
 import io.conduit.api.mqtt.ClientInfo;
+import io.conduit.security.AuthResult;
+import io.conduit.security.DeviceChanged;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import java.util.Collection;
 import java.util.Map;
@@ -38,6 +41,20 @@ public class ConnectedClients {
         }
         c.disconnectBy(reasonCode, reason);
         return true;
+    }
+
+    /** A device disabled or removed loses its connections (5.0: DISCONNECT 0x87); one regrouped gets its new groups. */
+    void onDeviceChanged(@Observes DeviceChanged change) {
+        for (MqttConnection c : byClientId.values()) {
+            if (!Long.valueOf(change.id()).equals(c.deviceId())) {
+                continue;
+            }
+            if (change.revoked()) {
+                c.disconnectBy(AuthResult.NOT_AUTHORIZED, change.now() == null ? "device removed" : "device disabled");
+            } else {
+                c.regroup(java.util.Set.copyOf(change.now().groups()));
+            }
+        }
     }
 
     public int size() {

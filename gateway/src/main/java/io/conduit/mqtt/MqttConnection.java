@@ -114,6 +114,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     private String clientId;
     private String username;
     private Authorizer.ClientIdentity identity;
+    /** The registry device that vouched for this client, or null. */
+    private volatile Long deviceId;
+    /** A refusing CONNACK is being held back (brute-force back-off): the connect timeout must not close first. */
+    private boolean refusalPending;
     private Session session;
     private boolean cleanStart;
     private long sessionExpiry;
@@ -191,7 +195,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             if (state == State.CONNECTED) {
                 LOG.debugf("client %s: keep alive timeout", clientId);
                 disconnect(KEEP_ALIVE_TIMEOUT, "keep alive timeout");
-            } else {
+            } else if (!refusalPending) {
                 LOG.debugf("%s: no CONNECT within the connect timeout", channel.remoteAddress());
                 ctx.close();
             }
@@ -414,10 +418,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
             will = toMessage(willTopic, payload.willMessageInBytes(), header.willQos(), header.isWillRetain(),
                     v5 ? willProps : null);
             willDelay = v5 ? intProperty(willProps, WILL_DELAY_INTERVAL, 0) & 0xFFFFFFFFL : 0;
-            if (!broker.authorizer().canPublish(identity, willTopic, header.willQos(), header.isWillRetain())) {
-                connackAndClose(NOT_AUTHORIZED, "not authorized to publish the will topic");
-                return;
-            }
         }
 
         authMethod = v5 ? stringProperty(props, AUTHENTICATION_METHOD) : null;
@@ -438,16 +438,56 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         pauseReading(PAUSE_CONNECT);
         broker.authenticate(request, clientInfo()).whenComplete((result, error) -> channel.eventLoop().execute(
                 () -> {
-                    resumeReading(PAUSE_CONNECT);
+                    if (state == State.CLOSED) {
+                        return;
+                    }
                     if (error != null) {
+                        resumeReading(PAUSE_CONNECT);
                         LOG.warnf(error, "client %s: authentication failed with an error", clientId);
                         connackAndClose(UNSPECIFIED_ERROR, "authentication error");
                     } else if (!result.accepted()) {
-                        connackAndClose(result.reasonCode(), result.reason());
+                        refuse(result);
                     } else {
+                        resumeReading(PAUSE_CONNECT);
+                        broker.bruteForce().succeeded(clientId);
+                        authenticated(result.identity());
                         accept(null);
                     }
                 }));
+    }
+
+    /** Who the authentication chain says the client is: its verified username and groups, for the ACL. */
+    private void authenticated(AuthResult.Identity who) {
+        if (who != null) {
+            identity = new Authorizer.ClientIdentity(clientId, who.username(), who.groups());
+            deviceId = who.deviceId();
+        }
+    }
+
+    /**
+     * Refuses the CONNECT, after the brute-force back-off of this client id and address. Reading stays paused
+     * meanwhile, and the wait is a timer on the event loop.
+     */
+    private void refuse(AuthResult result) {
+        // The broker's own trouble is not the client's failure.
+        boolean ours = result.reasonCode() == AuthResult.SERVER_BUSY
+                || result.reasonCode() == AuthResult.SERVER_UNAVAILABLE;
+        long delay = ours ? 0
+                : broker.bruteForce().failed(clientId, channel.remoteAddress());
+        LOG.debugf("client %s: authentication refused (0x%02x %s)%s", clientId, result.reasonCode(), result.reason(),
+                delay > 0 ? ", answering in " + delay + " ms" : "");
+        if (delay <= 0) {
+            resumeReading(PAUSE_CONNECT);
+            connackAndClose(result.reasonCode(), result.reason());
+            return;
+        }
+        refusalPending = true;
+        channel.eventLoop().schedule(() -> {
+            refusalPending = false;
+            if (state != State.CLOSED && channel.isActive()) {
+                connackAndClose(result.reasonCode(), result.reason());
+            }
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     /** A client replacing its own live connection frees the slot it takes, so the connection limit lets it in. */
@@ -521,6 +561,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     /** Authentication passed: open the session, send CONNACK, then let the session send what it holds. */
     private void accept(byte[] authData) {
+        if (will != null && !broker.authorizer().canPublish(identity, will.topic(), will.qos(), will.retain())) {
+            connackAndClose(NOT_AUTHORIZED, "not authorized to publish the will topic");
+            return;
+        }
         SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, protocolLevel,
                 this);
         session = opened.session();
@@ -1163,6 +1207,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
     ClientInfo info() {
         return clientInfo();
+    }
+
+    /** The registry device this client authenticated as, or null. */
+    Long deviceId() {
+        return deviceId;
+    }
+
+    /** The device's groups changed: later ACL checks use the new ones (the decision cache is keyed by them). */
+    void regroup(java.util.Set<String> groups) {
+        channel.eventLoop().execute(() -> {
+            if (state == State.CONNECTED) {
+                identity = new Authorizer.ClientIdentity(identity.clientId(), identity.username(), groups);
+            }
+        });
     }
 
     /** Closes the connection on behalf of an operator or plugin, telling a 5.0 client why. */

@@ -4,6 +4,8 @@ import io.agroal.api.AgroalDataSource;
 import io.conduit.config.ConduitConfig;
 import io.conduit.routing.InMemoryRetainedStore;
 import io.conduit.routing.RetainedStore;
+import io.conduit.security.DeviceRegistry;
+import io.conduit.security.InMemoryDeviceRegistry;
 import io.conduit.session.SessionStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -101,6 +103,15 @@ public class StoreProducers {
             return SessionStore.MEMORY;
         }
         return new PostgresSessionStore(writer(), config.persistence().memoryWindow());
+    }
+
+    @Produces
+    @ApplicationScoped
+    DeviceRegistry deviceRegistry(Instance<DeviceRepository> repository) {
+        if (!usesDatabase()) {
+            return new InMemoryDeviceRegistry();
+        }
+        return new PostgresDeviceRegistry(repository.get());
     }
 
     /**

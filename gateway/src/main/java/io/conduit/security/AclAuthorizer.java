@@ -5,10 +5,12 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.conduit.config.ConduitConfig;
 import io.conduit.security.AclRules.Action;
 import io.conduit.security.AclRules.Decision;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +39,7 @@ public class AclAuthorizer implements Authorizer {
     private static final Logger LOG = Logger.getLogger(AclAuthorizer.class);
 
     /** One cached permission check. */
-    record Key(String clientId, String username, Action action, String topic, int qos) {
+    record Key(String clientId, String username, java.util.Set<String> groups, Action action, String topic, int qos) {
     }
 
     private record Stamp(long modified, long size) {
@@ -48,6 +51,9 @@ public class AclAuthorizer implements Authorizer {
 
     @Inject
     ConduitConfig config;
+
+    @Inject
+    Devices devices;
 
     private Path file;
     private Optional<Boolean> configuredDefault;
@@ -66,6 +72,7 @@ public class AclAuthorizer implements Authorizer {
         });
         file = security.aclFile().filter(f -> !f.isBlank()).map(Path::of).orElse(null);
         if (file == null) {
+            devices.replaceFileDevices(List.of());
             boolean allow = configuredDefault.orElse(true);
             install(AclRules.empty(allow, configuredDefault.isPresent() ? "config" : "built-in"));
             return;
@@ -84,6 +91,11 @@ public class AclAuthorizer implements Authorizer {
             });
             watcher.scheduleWithFixedDelay(this::reloadIfChanged, interval, interval, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** Loads the file (and its devices) at startup rather than on the first check, which may be on an event loop. */
+    void eager(@Observes StartupEvent event) {
+        state();
     }
 
     @PreDestroy
@@ -148,6 +160,11 @@ public class AclAuthorizer implements Authorizer {
         Stamp before = stampOf(file);
         String text = Files.readString(file, StandardCharsets.UTF_8);
         AclRules rules = AclRules.parse(text, configuredDefault);
+        try {
+            devices.replaceFileDevices(rules.devices());
+        } catch (DuplicateDeviceException e) {
+            throw new IllegalArgumentException("devices: " + e.getMessage());
+        }
         install(rules);
         stamp = before;
         lastError = null;
@@ -167,7 +184,7 @@ public class AclAuthorizer implements Authorizer {
     /** One permission, from the cache of the rules in force. */
     public Decision decide(ClientIdentity client, Action action, String topic, int qos) {
         State s = state;
-        return s.cache().get(new Key(client.clientId(), client.username(), action, topic, qos),
+        return s.cache().get(new Key(client.clientId(), client.username(), client.groups(), action, topic, qos),
                 k -> s.rules().decide(client, action, topic, qos));
     }
 

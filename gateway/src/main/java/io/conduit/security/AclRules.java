@@ -92,8 +92,11 @@ public final class AclRules {
     private final Map<String, List<String>> groups;
     private final boolean defaultAllow;
     private final String defaultSource;
+    private final List<DeviceSpec> devices;
 
-    private AclRules(List<Rule> rules, Map<String, List<String>> groups, boolean defaultAllow, String defaultSource) {
+    private AclRules(List<Rule> rules, Map<String, List<String>> groups, boolean defaultAllow, String defaultSource,
+                     List<DeviceSpec> devices) {
+        this.devices = List.copyOf(devices);
         this.rules = List.copyOf(rules);
         this.groups = Collections.unmodifiableMap(groups);
         this.defaultAllow = defaultAllow;
@@ -113,6 +116,11 @@ public final class AclRules {
     }
 
     /** Where the default came from: {@code file}, {@code config} or {@code built-in}. */
+    /** The file's {@code devices:}, for the device registry (source {@code file}). */
+    public List<DeviceSpec> devices() {
+        return devices;
+    }
+
     public String defaultSource() {
         return defaultSource;
     }
@@ -135,6 +143,7 @@ public final class AclRules {
         Boolean fileDefault = null;
         Map<String, List<String>> groups = new LinkedHashMap<>();
         List<Rule> rules = new ArrayList<>();
+        List<DeviceSpec> devices = new ArrayList<>();
         if (root != null) {
             MappingNode top = mapping(root, "the ACL file");
             Node rulesNode = null;
@@ -144,7 +153,9 @@ public final class AclRules {
                     case "default" -> fileDefault = parseEffect(t.getValueNode());
                     case "groups" -> parseGroups(t.getValueNode(), groups);
                     case "rules" -> rulesNode = t.getValueNode();
-                    default -> throw error(t.getKeyNode(), "unknown key '" + key + "' (expected default, groups, rules)");
+                    case "devices" -> parseDevices(t.getValueNode(), devices);
+                    default -> throw error(t.getKeyNode(),
+                            "unknown key '" + key + "' (expected default, groups, rules, devices)");
                 }
             }
             if (rulesNode != null && !isNull(rulesNode)) {
@@ -168,12 +179,12 @@ public final class AclRules {
             defaultAllow = false;
             source = "built-in";
         }
-        return new AclRules(rules, groups, defaultAllow, source);
+        return new AclRules(rules, groups, defaultAllow, source, devices);
     }
 
     /** No rules, only a default: the ACL of a broker without an ACL file. */
     public static AclRules empty(boolean defaultAllow, String source) {
-        return new AclRules(List.of(), Map.of(), defaultAllow, source);
+        return new AclRules(List.of(), Map.of(), defaultAllow, source, List.of());
     }
 
     private static boolean parseEffect(Node n) {
@@ -203,6 +214,68 @@ public final class AclRules {
             if (groups.put(name, List.copyOf(members)) != null) {
                 throw error(t.getKeyNode(), "group '" + name + "' defined twice");
             }
+        }
+    }
+
+    /**
+     * {@code devices:} entries: {@code username} and/or {@code client-id}, {@code password-hash} (bcrypt only),
+     * {@code groups}, {@code enabled}.
+     */
+    private static void parseDevices(Node n, List<DeviceSpec> devices) {
+        if (isNull(n)) {
+            return;
+        }
+        if (!(n instanceof SequenceNode seq)) {
+            throw error(n, "devices must be a list");
+        }
+        Set<String> seen = new java.util.HashSet<>();
+        for (Node d : seq.getValue()) {
+            String username = null;
+            String clientId = null;
+            String hash = null;
+            boolean enabled = true;
+            List<String> groups = List.of();
+            for (NodeTuple t : mapping(d, "a device").getValue()) {
+                String key = scalar(t.getKeyNode(), "a key");
+                Node v = t.getValueNode();
+                switch (key) {
+                    case "username" -> username = scalar(v, "username");
+                    case "client-id" -> clientId = scalar(v, "client-id");
+                    case "password-hash" -> {
+                        hash = scalar(v, "password-hash");
+                        if (!PasswordHashing.isBcrypt(hash)) {
+                            throw error(v, "password-hash must be a bcrypt hash ($2a$, $2b$ or $2y$), never a password");
+                        }
+                    }
+                    case "enabled" -> {
+                        String b = scalar(v, "enabled");
+                        if (!b.equals("true") && !b.equals("false")) {
+                            throw error(v, "enabled must be true or false");
+                        }
+                        enabled = Boolean.parseBoolean(b);
+                    }
+                    case "groups" -> {
+                        List<String> names = new ArrayList<>();
+                        for (Node g : list(v)) {
+                            names.add(scalar(g, "a group"));
+                        }
+                        try {
+                            groups = Devices.groups(names);
+                        } catch (IllegalArgumentException e) {
+                            throw error(v, e.getMessage());
+                        }
+                    }
+                    default -> throw error(t.getKeyNode(), "unknown key '" + key
+                            + "' (expected username, client-id, password-hash, groups, enabled)");
+                }
+            }
+            if (username == null && clientId == null) {
+                throw error(d, "a device needs a username, a client-id or both");
+            }
+            if (username != null && !seen.add("user:" + username) || clientId != null && !seen.add("client:" + clientId)) {
+                throw error(d, "device " + (username != null ? username : clientId) + " defined twice");
+            }
+            devices.add(new DeviceSpec(clientId, username, hash, null, enabled, groups, Map.of(), Device.Source.FILE));
         }
     }
 
@@ -249,8 +322,9 @@ public final class AclRules {
                         boolean ok = s.equals("all") || s.startsWith("client:") && s.length() > 7
                                 || s.startsWith("user:") && s.length() > 5;
                         if (s.startsWith("group:")) {
-                            if (!groups.containsKey(s.substring(6))) {
-                                throw error(p, "unknown group '" + s.substring(6) + "' (define groups before rules)");
+                            // A group of the file's groups: section, or one that registry devices are put in.
+                            if (s.length() == 6) {
+                                throw error(p, "group: needs a group name");
                             }
                             ok = true;
                         }
@@ -383,6 +457,9 @@ public final class AclRules {
                 return true;
             }
             if (p.startsWith("group:")) {
+                if (client.groups().contains(p.substring(6))) {
+                    return true;
+                }
                 for (String member : groups.getOrDefault(p.substring(6), List.of())) {
                     if (isPrincipal(member, client)) {
                         return true;

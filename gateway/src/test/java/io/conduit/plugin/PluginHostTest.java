@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.conduit.testing.AdminApi.admin;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -51,7 +52,7 @@ class PluginHostTest {
                 Files.delete(p);
             }
         }
-        await().atMost(LOAD).until(() -> given().get("/api/v1/plugins").jsonPath().getList("$").isEmpty());
+        await().atMost(LOAD).until(() -> admin().get("/api/v1/plugins").jsonPath().getList("$").isEmpty());
     }
 
     @Test
@@ -133,12 +134,12 @@ class PluginHostTest {
                 """));
         try (RawMqttClient pub = v5("plug-toggle-pub")) {
             assertEquals(0x87, publishQos1(pub, "plug/toggle/a", 1));
-            given().post("/api/v1/plugins/toggle/disable").then().statusCode(200).body("state", equalTo("disabled"));
+            admin().post("/api/v1/plugins/toggle/disable").then().statusCode(200).body("state", equalTo("disabled"));
             assertEquals(0x10, publishQos1(pub, "plug/toggle/a", 2), "no plugin decides: routed, nobody listening");
-            given().post("/api/v1/plugins/toggle/enable").then().statusCode(200).body("state", equalTo("started"));
+            admin().post("/api/v1/plugins/toggle/enable").then().statusCode(200).body("state", equalTo("started"));
             assertEquals(0x87, publishQos1(pub, "plug/toggle/a", 3));
         }
-        given().post("/api/v1/plugins/nope/disable").then().statusCode(404);
+        admin().post("/api/v1/plugins/nope/disable").then().statusCode(404);
     }
 
     @Test
@@ -175,7 +176,7 @@ class PluginHostTest {
             // The same client goes on normally after the failures.
             assertEquals(0x00, publishQos1(pub, "plug/fine/c", 3));
         }
-        given().get("/api/v1/plugins/faulty").then().statusCode(200)
+        admin().get("/api/v1/plugins/faulty").then().statusCode(200)
                 .body("errors", greaterThanOrEqualTo(1)).body("timeouts", greaterThanOrEqualTo(1));
     }
 
@@ -251,7 +252,7 @@ class PluginHostTest {
         try (RawMqttClient pub = v5("plug-gone-pub")) {
             assertEquals(0x87, publishQos1(pub, "plug/gone/a", 1));
             Files.delete(jar);
-            await().atMost(LOAD).until(() -> given().get("/api/v1/plugins/gone").statusCode() == 404);
+            await().atMost(LOAD).until(() -> admin().get("/api/v1/plugins/gone").statusCode() == 404);
             assertEquals(0x10, publishQos1(pub, "plug/gone/a", 2));
         }
     }
@@ -270,7 +271,7 @@ class PluginHostTest {
 
     private static void awaitStarted(String id) {
         await().atMost(LOAD).until(() -> {
-            var r = given().get("/api/v1/plugins/" + id);
+            var r = admin().get("/api/v1/plugins/" + id);
             return r.statusCode() == 200 && "started".equals(r.jsonPath().getString("state"));
         });
     }

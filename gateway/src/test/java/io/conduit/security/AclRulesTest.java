@@ -91,7 +91,7 @@ class AclRulesTest {
             "rules: [{allow: publish, topic: 'a/#/b'}]",
             "rules: [{allow: publish, topic: 'a+'}]",
             "rules: [{allow: publish, topic: '$share/g/a'}]",
-            "rules: [{allow: publish, topic: a, to: group:nope}]",
+            "rules: [{allow: publish, topic: a, to: 'group:'}]",
             "rules: [{allow: publish, topic: a, to: somebody}]",
             "rules: [{allow: publish, topic: a, max-qos: 3}]",
             "rules: [{deny: publish, topic: a, max-qos: 1}]",
@@ -231,6 +231,28 @@ class AclRulesTest {
         assertTrue(can(rules, new ClientIdentity("x", "carol"), PUBLISH, "only-carol", 0));
         assertTrue(can(rules, new ClientIdentity("d9", null), PUBLISH, "only-carol", 0));
         assertFalse(can(rules, D1, PUBLISH, "only-carol", 0));
+    }
+
+    @Test
+    void deviceGroupsCountLikeFileGroups() {
+        // group:sensors is not in the file: only the registry puts clients in it.
+        AclRules rules = parse("""
+                groups:
+                  fleet: [client:d2]
+                rules:
+                  - allow: publish
+                    topic: sensors/#
+                    to: group:sensors
+                  - allow: publish
+                    topic: fleet/#
+                    to: group:fleet
+                """);
+        ClientIdentity sensor = new ClientIdentity("s1", "sensor-1", java.util.Set.of("sensors"));
+        assertTrue(can(rules, sensor, PUBLISH, "sensors/t", 0));
+        assertFalse(can(rules, new ClientIdentity("s1", "sensor-1"), PUBLISH, "sensors/t", 0));
+        assertFalse(can(rules, sensor, PUBLISH, "fleet/a", 0));
+        // A device group named like a file group joins it.
+        assertTrue(can(rules, new ClientIdentity("x", null, java.util.Set.of("fleet")), PUBLISH, "fleet/a", 0));
     }
 
     @Test

@@ -25,7 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import static io.restassured.RestAssured.given;
+import static io.conduit.testing.AdminApi.admin;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -260,7 +260,7 @@ class AclTest {
 
     @Test
     void listsTheRulesWithTheirLines() {
-        given().get("/api/v1/acl").then().statusCode(200)
+        admin().get("/api/v1/acl").then().statusCode(200)
                 .body("active", equalTo(true))
                 .body("default", equalTo("deny"))
                 .body("defaultSource", equalTo("file"))
@@ -273,30 +273,30 @@ class AclTest {
 
     @Test
     void explainsDecisions() {
-        given().queryParam("client", "d1").queryParam("topic", "devices/d1/x").queryParam("action", "publish")
+        admin().queryParam("client", "d1").queryParam("topic", "devices/d1/x").queryParam("action", "publish")
                 .get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("allow"))
                 .body("rule.line", equalTo(10))
                 .body("rule.text", equalTo("allow all devices/%c/# to all"))
                 .body("reason", equalTo("first matching rule at line 10"));
-        given().queryParam("client", "d1").queryParam("topic", "devices/d2/x").queryParam("action", "publish")
+        admin().queryParam("client", "d1").queryParam("topic", "devices/d2/x").queryParam("action", "publish")
                 .get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("deny"))
                 .body("rule", nullValue())
                 .body("reason", equalTo("no rule matched: default deny"));
-        given().queryParam("client", "x").queryParam("topic", "test/nosubscribe").queryParam("action", "subscribe")
+        admin().queryParam("client", "x").queryParam("topic", "test/nosubscribe").queryParam("action", "subscribe")
                 .get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("deny"))
                 .body("rule.line", equalTo(6));
-        given().queryParam("client", "x").queryParam("username", "operator").queryParam("topic", "fleet/+")
+        admin().queryParam("client", "x").queryParam("username", "operator").queryParam("topic", "fleet/+")
                 .queryParam("action", "subscribe").get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("allow"))
                 .body("rule.line", equalTo(12));
-        given().queryParam("client", "x").queryParam("topic", "status/a").queryParam("action", "retain")
+        admin().queryParam("client", "x").queryParam("topic", "status/a").queryParam("action", "retain")
                 .get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("deny"))
                 .body("reason", equalTo("retain: no rule matched: default deny"));
-        given().queryParam("client", "x").queryParam("topic", "telemetry/a").queryParam("action", "publish")
+        admin().queryParam("client", "x").queryParam("topic", "telemetry/a").queryParam("action", "publish")
                 .queryParam("qos", "2").get("/api/v1/acl/explain").then().statusCode(200)
                 .body("decision", equalTo("deny"))
                 .body("reason", containsString("allows QoS <= 1 only"));
@@ -304,18 +304,19 @@ class AclTest {
 
     @Test
     void explainRejectsBadInput() {
-        given().queryParam("client", "d1").queryParam("action", "publish").get("/api/v1/acl/explain")
+        admin().queryParam("client", "d1").queryParam("action", "publish").get("/api/v1/acl/explain")
                 .then().statusCode(400).body("error", containsString("topic is required"));
-        given().queryParam("client", "d1").queryParam("topic", "a").queryParam("action", "delete")
+        admin().queryParam("client", "d1").queryParam("topic", "a").queryParam("action", "delete")
                 .get("/api/v1/acl/explain").then().statusCode(400).body("error", containsString("action must be"));
-        given().queryParam("client", "d1").queryParam("topic", "a/#/b").queryParam("action", "subscribe")
-                .get("/api/v1/acl/explain").then().statusCode(400).body("error", containsString("invalid topic filter"));
-        given().queryParam("client", "d1").queryParam("topic", "a/+").queryParam("action", "publish")
+        admin().queryParam("client", "d1").queryParam("topic", "a/#/b").queryParam("action", "subscribe")
+                .get("/api/v1/acl/explain").then().statusCode(400)
+                .body("error", containsString("invalid topic filter"));
+        admin().queryParam("client", "d1").queryParam("topic", "a/+").queryParam("action", "publish")
                 .get("/api/v1/acl/explain").then().statusCode(400).body("error", containsString("invalid topic name"));
-        given().queryParam("client", "d1").queryParam("topic", "a").queryParam("action", "publish")
+        admin().queryParam("client", "d1").queryParam("topic", "a").queryParam("action", "publish")
                 .queryParam("qos", "3").get("/api/v1/acl/explain").then().statusCode(400)
                 .body("error", containsString("qos"));
-        given().queryParam("topic", "a").queryParam("action", "publish").get("/api/v1/acl/explain")
+        admin().queryParam("topic", "a").queryParam("action", "publish").get("/api/v1/acl/explain")
                 .then().statusCode(400).body("error", containsString("client is required"));
     }
 
@@ -330,23 +331,23 @@ class AclTest {
                           - allow: publish
                             topic: reload/#
                         """);
-                await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/api/v1/acl").then().extract()
+                await().atMost(Duration.ofSeconds(10)).until(() -> admin().get("/api/v1/acl").then().extract()
                         .path("rules.size()").equals(10));
                 assertEquals(0x10, publishQos1(c, "reload/a", false, 2));
 
                 // A broken edit keeps the rules in force and says why.
                 Files.writeString(AclProfile.FILE, ACL + "  - allow: publish\n");
-                await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/api/v1/acl").then().extract()
+                await().atMost(Duration.ofSeconds(10)).until(() -> admin().get("/api/v1/acl").then().extract()
                         .path("lastError") != null);
-                given().get("/api/v1/acl").then().body("rules", hasSize(10))
+                admin().get("/api/v1/acl").then().body("rules", hasSize(10))
                         .body("lastError", containsString("line 27"));
                 assertEquals(0x10, publishQos1(c, "reload/a", false, 3));
             } finally {
                 Files.writeString(AclProfile.FILE, ACL);
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> given().get("/api/v1/acl").then().extract()
+            await().atMost(Duration.ofSeconds(10)).until(() -> admin().get("/api/v1/acl").then().extract()
                     .path("rules.size()").equals(9));
-            given().get("/api/v1/acl").then().body("lastError", nullValue());
+            admin().get("/api/v1/acl").then().body("lastError", nullValue());
             assertEquals(0x87, publishQos1(c, "reload/a", false, 4));
         }
     }
