@@ -60,6 +60,8 @@ class SessionsAndRetainedApiTest {
                     .body("items.size()", equalTo(1)).body("limit", equalTo(1));
         }
         admin().get("/api/v1/sessions/nobody-here").then().statusCode(404);
+        given().get("/api/v1/sessions").then().statusCode(401);
+        given().queryParam("topic", "api/s/x").delete("/api/v1/retained").then().statusCode(401);
         admin().queryParam("limit", 0).get("/api/v1/sessions").then().statusCode(400)
                 .body("error", equalTo("limit must be between 1 and 1000"));
         try (RawMqttClient end = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "api-s-offline",
