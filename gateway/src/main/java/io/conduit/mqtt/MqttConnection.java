@@ -649,7 +649,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         SessionRegistry.Opened opened = broker.sessions().open(clientId, cleanStart, sessionExpiry, protocolLevel,
                 this);
         session = opened.session();
-        state = State.CONNECTED;
         accepted = true;
         broker.connectedClients().add(this);
         broker.metrics().clientsConnected.incrementAndGet();
@@ -661,7 +660,31 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         } else {
             channel.pipeline().remove(IDLE_HANDLER);
         }
+        CompletionStage<Void> stored = opened.stored();
+        if (stored != null && broker.config().persistence().durableAck() && !doneOk(stored)) {
+            // Session present (or a clean start's new session) is a promise about stored state: a crash before the
+            // session's row (and the end of the one it replaced) commits would break it. Packets wait meanwhile.
+            pauseReading(PAUSE_CONNECT);
+            stored.whenCompleteAsync((ok, error) -> {
+                resumeReading(PAUSE_CONNECT);
+                if (state != State.AUTHENTICATING) {
+                    return;
+                }
+                if (error != null) {
+                    LOG.warnf("client %s: session not stored: %s", clientId, error.getMessage());
+                    connackAndClose(QUOTA_EXCEEDED, "session could not be stored");
+                } else {
+                    connected(opened, authData);
+                }
+            }, channel.eventLoop());
+            return;
+        }
+        connected(opened, authData);
+    }
 
+    /** Sends CONNACK, then lets the session send what it holds and the packets that came meanwhile be read. */
+    private void connected(SessionRegistry.Opened opened, byte[] authData) {
+        state = State.CONNECTED;
         MqttProperties props = MqttProperties.NO_PROPERTIES;
         if (v5) {
             props = new MqttProperties();
@@ -880,7 +903,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
      * acknowledgement is on, and always in the order the packets came; at once when nothing waits.
      */
     private void afterStored(CompletionStage<Void> durable, Consumer<Throwable> reply) {
-        boolean wait = durable != null && broker.config().persistence().durableAck() && !doneOk(durable);
+        // A write refused at once (full queue) is answered as a failure also without durable acknowledgement: the
+        // message was not taken.
+        boolean wait = durable != null && (broker.config().persistence().durableAck() && !doneOk(durable)
+                || durable.toCompletableFuture().isCompletedExceptionally());
         if (!wait && ackChain.isDone()) {
             reply.accept(null);
             return;

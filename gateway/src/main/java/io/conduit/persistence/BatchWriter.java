@@ -9,12 +9,17 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -26,6 +31,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>While the database is unreachable the worker retries the same transaction with back-off, so nothing accepted
  * is lost and order is kept; writes simply wait, and the queue's bound turns that into back-pressure.
+ *
+ * <p>Reads do not queue behind the writes: every accepted write gets a number in queue order, and a read
+ * ({@link #readAfter}) runs on a reader thread of its own connection as soon as the writes up to a given number are
+ * done. A caller that knows which of its writes a read depends on (the store knows the last write of each session)
+ * thus waits for those only, not for the whole backlog of other sessions.
  */
 public final class BatchWriter implements AutoCloseable {
 
@@ -96,6 +106,11 @@ public final class BatchWriter implements AutoCloseable {
             this.pending = pending;
         }
 
+        /** The write's place in the queue order ({@link #readAfter}); 0 when the queue refused it. */
+        public long number() {
+            return pending.number;
+        }
+
         public CompletableFuture<Void> future() {
             @SuppressWarnings({"unchecked", "rawtypes"})
             CompletableFuture<Void> f = (CompletableFuture) pending.done;
@@ -120,6 +135,9 @@ public final class BatchWriter implements AutoCloseable {
         }
     }
 
+    /** Reads are few (paging long queues back in); two let one session's read not wait for another's. */
+    private static final int READER_THREADS = 2;
+
     private static final int QUEUED = 0;
     private static final int TAKEN = 1;
     private static final int CANCELLED = 2;
@@ -128,13 +146,13 @@ public final class BatchWriter implements AutoCloseable {
 
     private static final class Pending {
         final Write write;
-        final Read<?> read;
         final CompletableFuture<Object> done;
+        /** Position in the queue order, from 1; 0 for a write that was refused. */
+        long number;
         volatile int state = QUEUED;
 
-        Pending(Write write, Read<?> read, CompletableFuture<Object> done) {
+        Pending(Write write, CompletableFuture<Object> done) {
             this.write = write;
-            this.read = read;
             this.done = done;
         }
 
@@ -149,6 +167,15 @@ public final class BatchWriter implements AutoCloseable {
     private final int capacity;
     private final int maxBatch;
     private final Queue<Runnable> drainedWaiters = new ConcurrentLinkedQueue<>();
+    /** Guards {@link #submitted}: numbers are handed out in the order writes enter the queue. */
+    private final Object submitLock = new Object();
+    private long submitted;
+    /** Every write numbered up to this one is done (committed, refused or taken back). */
+    private volatile long completed;
+    /** Reads waiting for a write number, lowest first; guarded by itself. */
+    private final PriorityQueue<WaitingRead> waitingReads =
+            new PriorityQueue<>(Comparator.comparingLong(WaitingRead::afterWrite));
+    private final ExecutorService readers;
     private final Thread worker;
     private final AtomicLong committedWrites = new AtomicLong();
     private final AtomicLong failedWrites = new AtomicLong();
@@ -162,6 +189,12 @@ public final class BatchWriter implements AutoCloseable {
         this.capacity = capacity;
         this.maxBatch = maxBatch;
         this.queue = new ArrayBlockingQueue<>(capacity);
+        AtomicInteger readerCount = new AtomicInteger();
+        this.readers = Executors.newFixedThreadPool(READER_THREADS, r -> {
+            Thread t = new Thread(r, "conduit-db-reader-" + readerCount.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.worker = new Thread(this::run, "conduit-db-writer");
         this.worker.setDaemon(true);
         this.worker.start();
@@ -177,28 +210,80 @@ public final class BatchWriter implements AutoCloseable {
 
     /** Like {@link #submit}, and the write may be {@linkplain Ticket#cancel() taken back} until the worker takes it. */
     public Ticket enqueue(Write write) {
-        Pending p = new Pending(write, null, new CompletableFuture<>());
-        if (!queue.offer(p)) {
+        Pending p = new Pending(write, new CompletableFuture<>());
+        boolean accepted;
+        // offer() never blocks, so holding the lock around it costs an event loop nothing.
+        synchronized (submitLock) {
+            p.number = submitted + 1;
+            accepted = queue.offer(p);
+            if (accepted) {
+                submitted = p.number;
+            }
+        }
+        if (!accepted) {
+            p.number = 0;
             p.state = CANCELLED;
             p.done.completeExceptionally(new WriterFullException());
         }
         return new Ticket(p);
     }
 
-    /**
-     * Runs a query on the writer's thread after every write submitted before it has committed (read your writes).
-     * Reads are few (paging a long queue back in), so they may wait for room in the queue.
-     */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    public <T> CompletableFuture<T> read(Read<T> read) {
-        CompletableFuture done = new CompletableFuture<>();
-        try {
-            queue.put(new Pending(null, read, (CompletableFuture<Object>) done));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            done.completeExceptionally(e);
+    /** The number of the last write accepted so far. */
+    public long lastSubmitted() {
+        synchronized (submitLock) {
+            return submitted;
         }
+    }
+
+    /** Runs a query once every write submitted before it is done (read your writes). Never blocks the caller. */
+    public <T> CompletableFuture<T> read(Read<T> read) {
+        return readAfter(lastSubmitted(), read);
+    }
+
+    /**
+     * Runs a query on a reader thread once every write numbered up to {@code afterWrite} is done (0: at once),
+     * whatever was queued after it. Never blocks the caller; the future completes on the reader thread.
+     */
+    public <T> CompletableFuture<T> readAfter(long afterWrite, Read<T> read) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        WaitingRead waiting = new WaitingRead(afterWrite, () -> readWithRetry(read, done));
+        if (afterWrite > completed) {
+            synchronized (waitingReads) {
+                // Checked again under the lock the worker releases waiters with, so that none is missed.
+                if (afterWrite > completed) {
+                    waitingReads.add(waiting);
+                    return done;
+                }
+            }
+        }
+        start(waiting);
         return done;
+    }
+
+    private record WaitingRead(long afterWrite, Runnable query) {
+    }
+
+    private void start(WaitingRead read) {
+        try {
+            readers.execute(read.query());
+        } catch (RejectedExecutionException e) {
+            read.query().run();
+        }
+    }
+
+    /** Records that every write up to {@code number} is done and starts the reads that waited for it. */
+    private void completedThrough(long number) {
+        if (number <= completed) {
+            return;
+        }
+        List<WaitingRead> ready = new ArrayList<>();
+        synchronized (waitingReads) {
+            completed = number;
+            while (!waitingReads.isEmpty() && waitingReads.peek().afterWrite() <= number) {
+                ready.add(waitingReads.poll());
+            }
+        }
+        ready.forEach(this::start);
     }
 
     /** Whether publishers should pause: the queue is above 80% of its capacity. */
@@ -247,31 +332,27 @@ public final class BatchWriter implements AutoCloseable {
                 if (first == null) {
                     continue;
                 }
-                if (first.read != null) {
-                    first.state = TAKEN;
-                    readWithRetry(first);
+                long last = first.number;
+                if (first.take()) {
+                    batch.add(first);
                 } else {
-                    if (first.take()) {
-                        batch.add(first);
+                    cancelledWrites.incrementAndGet();
+                }
+                Pending next;
+                while (batch.size() < maxBatch && (next = queue.poll()) != null) {
+                    last = next.number;
+                    if (next.take()) {
+                        batch.add(next);
                     } else {
                         cancelledWrites.incrementAndGet();
                     }
-                    // Take the writes that follow, up to the next read, which must see them committed.
-                    Pending next;
-                    while (batch.size() < maxBatch && (next = queue.peek()) != null && next.write != null) {
-                        queue.poll();
-                        if (next.take()) {
-                            batch.add(next);
-                        } else {
-                            cancelledWrites.incrementAndGet();
-                        }
-                    }
-                    if (!batch.isEmpty()) {
-                        groupByStage(batch);
-                        commitWithRetry(batch);
-                        batch.clear();
-                    }
                 }
+                if (!batch.isEmpty()) {
+                    groupByStage(batch);
+                    commitWithRetry(batch);
+                    batch.clear();
+                }
+                completedThrough(last);
                 if (queue.size() < capacity / 2) {
                     releaseWaiters();
                 }
@@ -333,28 +414,34 @@ public final class BatchWriter implements AutoCloseable {
         }
     }
 
-    private void readWithRetry(Pending pending) throws InterruptedException {
+    private <T> void readWithRetry(Read<T> read, CompletableFuture<T> done) {
         long backoff = 100;
         while (true) {
             try (Connection c = dataSource.getConnection()) {
-                Object result;
+                T result;
                 try {
-                    result = pending.read.query(c);
+                    result = read.query(c);
                 } catch (RuntimeException | AssertionError e) {
                     throw unexpected(c, e);
                 }
                 // A read that reaches the database proves it is back, as a commit would.
                 healthy = true;
-                pending.done.complete(result);
+                done.complete(result);
                 return;
             } catch (SQLException e) {
                 if (!isConnectionProblem(e) || !running) {
-                    pending.done.completeExceptionally(e);
+                    done.completeExceptionally(e);
                     return;
                 }
                 healthy = false;
                 lastError = e.getMessage();
-                Thread.sleep(backoff);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    done.completeExceptionally(interrupted);
+                    return;
+                }
                 backoff = Math.min(backoff * 2, 5000);
             }
         }
@@ -461,6 +548,9 @@ public final class BatchWriter implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Reads still waiting run now, against what was committed: no write will come after them.
+        completedThrough(Long.MAX_VALUE);
+        readers.shutdown();
     }
 
     /** The writer's queue is full: the caller must refuse or retry, not wait on an event loop. */

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,18 +60,29 @@ final class MessageColumns {
         long expiry = rs.getLong("expiry_interval");
         boolean expires = !rs.wasNull();
         Timestamp storedAt = rs.getTimestamp("stored_at");
-        long created = System.nanoTime();
-        if (expires && storedAt != null) {
-            // Place the creation time in this JVM's nanoTime so that the remaining expiry keeps counting down.
-            long ageMillis = Math.max(0, System.currentTimeMillis() - storedAt.getTime());
-            created -= ageMillis * 1_000_000L;
-        }
         short format = rs.getShort("payload_format");
-        Integer payloadFormat = rs.wasNull() ? null : (int) format;
-        return new Message(rs.getString("topic"), rs.getBytes("payload"), rs.getShort("qos"), retain,
+        Short payloadFormat = rs.wasNull() ? null : format;
+        Array props = rs.getArray("user_properties");
+        return message(rs.getString("topic"), rs.getBytes("payload"), rs.getShort("qos"), retain,
                 rs.getString("publisher_id"), payloadFormat, rs.getString("content_type"),
                 rs.getString("response_topic"), rs.getBytes("correlation_data"),
-                userProperties(rs.getArray("user_properties")), expires ? expiry : -1, created);
+                props == null ? null : (String[]) props.getArray(), expires ? expiry : null,
+                storedAt == null ? null : storedAt.toInstant());
+    }
+
+    /** A message from its stored columns (of a row or an entity); {@code expiry} null never expires. */
+    static Message message(String topic, byte[] payload, int qos, boolean retain, String publisherId,
+                           Short payloadFormat, String contentType, String responseTopic, byte[] correlationData,
+                           String[] userProperties, Long expiry, Instant storedAt) {
+        long created = System.nanoTime();
+        if (expiry != null && storedAt != null) {
+            // Place the creation time in this JVM's nanoTime so that the remaining expiry keeps counting down.
+            long ageMillis = Math.max(0, System.currentTimeMillis() - storedAt.toEpochMilli());
+            created -= ageMillis * 1_000_000L;
+        }
+        return new Message(topic, payload, qos, retain, publisherId,
+                payloadFormat == null ? null : (int) payloadFormat, contentType, responseTopic, correlationData,
+                userProperties(userProperties), expiry == null ? -1 : expiry, created);
     }
 
     static Array userProperties(Connection c, List<Map.Entry<String, String>> props) throws SQLException {
@@ -87,10 +99,13 @@ final class MessageColumns {
     }
 
     static List<Map.Entry<String, String>> userProperties(Array array) throws SQLException {
-        if (array == null) {
+        return userProperties(array == null ? null : (String[]) array.getArray());
+    }
+
+    static List<Map.Entry<String, String>> userProperties(String[] flat) {
+        if (flat == null) {
             return List.of();
         }
-        String[] flat = (String[]) array.getArray();
         List<Map.Entry<String, String>> out = new ArrayList<>(flat.length / 2);
         for (int i = 0; i + 1 < flat.length; i += 2) {
             out.add(Map.entry(flat[i], flat[i + 1]));

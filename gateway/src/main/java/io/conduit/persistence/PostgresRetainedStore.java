@@ -1,20 +1,22 @@
 package io.conduit.persistence;
 
+import io.conduit.persistence.entity.RetainedMessageEntity;
 import io.conduit.routing.InMemoryRetainedStore;
 import io.conduit.routing.Message;
 import io.conduit.routing.RetainedStore;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Retained messages in PostgreSQL, read from an in-memory trie loaded at startup: subscribers never wait for the
- * database, and writes go through the batch writer.
+ * Retained messages in PostgreSQL, read from an in-memory trie loaded at startup (with the entities): subscribers
+ * never wait for the database, and writes go through the batch writer.
  */
 public final class PostgresRetainedStore implements RetainedStore {
 
@@ -25,6 +27,11 @@ public final class PostgresRetainedStore implements RetainedStore {
             + "correlation_data = EXCLUDED.correlation_data, user_properties = EXCLUDED.user_properties, "
             + "expiry_interval = EXCLUDED.expiry_interval, stored_at = EXCLUDED.stored_at";
     private static final String DELETE = "DELETE FROM mqtt_retained_message WHERE topic = ?";
+    /** Only while the row is still the expired one: a newer message may have replaced it since. */
+    private static final String DELETE_EXPIRED = "DELETE FROM mqtt_retained_message WHERE topic = ? "
+            + "AND expiry_interval IS NOT NULL AND stored_at + expiry_interval * interval '1 second' <= ?";
+    private static final String DELETE_ALL_EXPIRED = "DELETE FROM mqtt_retained_message WHERE expiry_interval "
+            + "IS NOT NULL AND stored_at + expiry_interval * interval '1 second' <= now()";
 
     private final InMemoryRetainedStore cache = new InMemoryRetainedStore();
     private final BatchWriter writer;
@@ -32,18 +39,25 @@ public final class PostgresRetainedStore implements RetainedStore {
     public PostgresRetainedStore(DataSource dataSource, BatchWriter writer) throws SQLException {
         this.writer = writer;
         load(dataSource);
+        cache.onExpired(m -> writer.submit(BatchWriter.Write.of(DELETE_EXPIRED, ps -> {
+            ps.setString(1, m.topic());
+            ps.setTimestamp(2, new Timestamp(System.currentTimeMillis()));
+        })));
     }
 
+    /** Loads the retained messages still valid; the rows of those that expired while the broker was down go. */
     private void load(DataSource dataSource) throws SQLException {
         long now = System.nanoTime();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_retained_message");
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                Message m = MessageColumns.read(rs, true);
-                if (!m.isExpired(now)) {
-                    cache.update(m);
-                }
+             PreparedStatement delete = c.prepareStatement(DELETE_ALL_EXPIRED)) {
+            delete.executeUpdate();
+        }
+        List<RetainedMessageEntity> stored = QuarkusTransaction.requiringNew()
+                .call(() -> RetainedMessageEntity.<RetainedMessageEntity>listAll());
+        for (RetainedMessageEntity r : stored) {
+            Message m = SessionRecovery.message(r.message, true);
+            if (!m.isExpired(now)) {
+                cache.update(m);
             }
         }
     }

@@ -4,15 +4,12 @@ import io.conduit.routing.Message;
 import io.conduit.routing.Subscription;
 import io.conduit.session.SessionStore;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.sql.Types;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Persistent sessions in PostgreSQL. Every change goes through the batch writer in the order the broker made it, so
- * a restart finds the state as of the last committed batch; recovery reads it back with plain queries.
+ * a restart finds the state as of the last committed batch; recovery reads it back with the entities of
+ * {@link io.conduit.persistence.entity} ({@link SessionRecovery}).
  *
  * <p>An outgoing message's row lives from {@link #enqueue} to {@link #remove}. While its INSERT still waits in the
  * writer's queue, later changes to it are folded in instead of written: marking it in flight or released sets the
@@ -65,7 +63,6 @@ public final class PostgresSessionStore implements SessionStore {
     private static final String QUEUED_PAGE = "SELECT * FROM mqtt_queued_message WHERE client_id = ? AND seq > ? "
             + "AND packet_id IS NULL ORDER BY seq LIMIT ?";
 
-    private final DataSource dataSource;
     private final BatchWriter writer;
     private final int memoryWindow;
     /** Messages whose INSERT has not completed yet. */
@@ -86,8 +83,7 @@ public final class PostgresSessionStore implements SessionStore {
         volatile boolean released;
     }
 
-    public PostgresSessionStore(DataSource dataSource, BatchWriter writer, int memoryWindow) {
-        this.dataSource = dataSource;
+    public PostgresSessionStore(BatchWriter writer, int memoryWindow) {
         this.writer = writer;
         this.memoryWindow = memoryWindow;
     }
@@ -266,9 +262,23 @@ public final class PostgresSessionStore implements SessionStore {
         }));
     }
 
+    /**
+     * Waits only for the INSERTs of the rows it reads: that of the newest message still pending among the next
+     * {@code limit} after {@code afterSeq}. A session's INSERTs are queued in sequence order, after anything else
+     * of its client id written before them (e.g. the DELETE of the session it replaced), so once that one is done
+     * so is everything the page depends on, whatever the writer still holds for this session's newer messages and
+     * for other sessions. Rows beyond the range may be read too: they commit in sequence order, so never with a gap.
+     */
     @Override
     public CompletionStage<List<StoredMessage>> loadQueued(String clientId, long afterSeq, int limit) {
-        return writer.read(c -> queuedPage(c, clientId, afterSeq, limit));
+        long needed = 0;
+        for (long seq = afterSeq + limit; seq > afterSeq && needed == 0; seq--) {
+            PendingRow row = pendingRows.get(new Key(clientId, seq));
+            if (row != null && row.insert != null) {
+                needed = row.insert.number();
+            }
+        }
+        return writer.readAfter(needed, c -> queuedPage(c, clientId, afterSeq, limit));
     }
 
     private static List<StoredMessage> queuedPage(Connection c, String clientId, long afterSeq, int limit)
@@ -301,74 +311,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public List<StoredSession> loadAll() {
-        try (Connection c = dataSource.getConnection()) {
-            Map<String, List<Subscription>> subs = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_subscription");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String id = rs.getString("client_id");
-                    subs.computeIfAbsent(id, k -> new ArrayList<>()).add(new Subscription(id,
-                            rs.getString("topic_filter"), rs.getString("share_group"), rs.getShort("qos"),
-                            rs.getBoolean("no_local"), rs.getBoolean("retain_as_published"),
-                            rs.getShort("retain_handling"), rs.getInt("subscription_id")));
-                }
-            }
-            Map<String, List<Integer>> qos2 = new HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT client_id, packet_id FROM mqtt_inbound_qos2");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    qos2.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getInt(2));
-                }
-            }
-            List<StoredSession> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT s.*, (SELECT coalesce(max(seq), 0) "
-                    + "FROM mqtt_queued_message q WHERE q.client_id = s.client_id) AS max_seq, (SELECT count(*) "
-                    + "FROM mqtt_queued_message q WHERE q.client_id = s.client_id AND q.packet_id IS NULL) "
-                    + "AS queued FROM mqtt_session s");
-                 ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String id = rs.getString("client_id");
-                    Timestamp disconnected = rs.getTimestamp("disconnected_at");
-                    List<StoredMessage> inflight = inflight(c, id);
-                    List<StoredMessage> queued = queuedPage(c, id, 0, memoryWindow);
-                    Message will = null;
-                    String willTopic = rs.getString("will_topic");
-                    if (willTopic != null) {
-                        long expiry = rs.getLong("will_expiry_interval");
-                        boolean expires = !rs.wasNull();
-                        short format = rs.getShort("will_payload_format");
-                        Integer payloadFormat = rs.wasNull() ? null : (int) format;
-                        will = new Message(willTopic, rs.getBytes("will_payload"), rs.getShort("will_qos"),
-                                rs.getBoolean("will_retain"), id, payloadFormat, rs.getString("will_content_type"),
-                                rs.getString("will_response_topic"), rs.getBytes("will_correlation_data"),
-                                MessageColumns.userProperties(rs.getArray("will_user_properties")),
-                                expires ? expiry : -1, System.nanoTime());
-                    }
-                    out.add(new StoredSession(id, rs.getLong("expiry_interval"), rs.getShort("protocol_level"),
-                            disconnected == null ? System.currentTimeMillis() : disconnected.getTime(),
-                            rs.getLong("max_seq") + 1, subs.getOrDefault(id, List.of()),
-                            qos2.getOrDefault(id, List.of()), inflight, queued,
-                            (int) rs.getLong("queued") - queued.size(), will, rs.getLong("will_delay")));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("could not load sessions: " + e.getMessage(), e);
-        }
-    }
-
-    private static List<StoredMessage> inflight(Connection c, String clientId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT * FROM mqtt_queued_message WHERE client_id = ? "
-                + "AND packet_id IS NOT NULL ORDER BY seq")) {
-            ps.setString(1, clientId);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<StoredMessage> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(storedMessage(rs));
-                }
-                return out;
-            }
-        }
+        return SessionRecovery.loadAll(memoryWindow);
     }
 
     private static void setNullable(PreparedStatement ps, int index, Integer value) throws SQLException {

@@ -102,7 +102,7 @@ public class StoreProducers {
         if (!usesDatabase()) {
             return SessionStore.MEMORY;
         }
-        return new PostgresSessionStore(dataSource.get(), writer(), config.persistence().memoryWindow());
+        return new PostgresSessionStore(writer(), config.persistence().memoryWindow());
     }
 
     @Produces

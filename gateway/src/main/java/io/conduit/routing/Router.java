@@ -79,6 +79,13 @@ public class Router {
     }
 
     private static CompletionStage<Void> both(CompletionStage<Void> a, CompletionStage<Void> b) {
+        // A copy refused at once decides at once: the publisher is told, whatever the other copies still wait for.
+        if (a != null && a.toCompletableFuture().isCompletedExceptionally()) {
+            return a;
+        }
+        if (b != null && b.toCompletableFuture().isCompletedExceptionally()) {
+            return b;
+        }
         if (a == null || a.toCompletableFuture().isDone() && !a.toCompletableFuture().isCompletedExceptionally()) {
             return b;
         }

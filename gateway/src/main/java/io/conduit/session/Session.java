@@ -66,6 +66,8 @@ public final class Session implements Subscriber {
     private boolean paging;
     /** In-flight messages of a resumed session not resent yet: the client's new Receive Maximum had no room. */
     private int awaitingResend;
+    /** Set by {@link #end}: a delivery that matched before the subscriptions went must not store a row. */
+    private boolean ended;
     private ScheduledFuture<?> expiryTask;
     private ScheduledFuture<?> willTask;
     private Message pendingWill;
@@ -163,6 +165,11 @@ public final class Session implements Subscriber {
 
     private CompletionStage<Void> deliver(Message message, int qos, boolean retain, int[] subscriptionIds,
                                           boolean evenIfBusy) {
+        if (ended) {
+            // Routed while the session was ending: its rows are being deleted, and a row written after that DELETE
+            // would haunt the next session of this client id.
+            return null;
+        }
         if (qos == 0) {
             if (ready && (evenIfBusy || connection.writable())) {
                 connection.sendPublish(message, 0, retain, subscriptionIds, 0, false);
@@ -180,6 +187,12 @@ public final class Session implements Subscriber {
         Outgoing out = new Outgoing(nextSeq++, message, qos, retain, subscriptionIds);
         CompletionStage<Void> stored = durable ? store.enqueue(clientId, out.seq, message, qos, retain,
                 subscriptionIds) : null;
+        if (stored != null && stored.toCompletableFuture().isCompletedExceptionally()) {
+            // The store refused it at once (its queue is full): the publisher hears 0x97 and may send it again, so
+            // it must not go out from memory either.
+            metrics.messagesDropped.increment();
+            return stored;
+        }
         // The subscriber may deliver a QoS 2 message as soon as it arrives and will drop a second copy only under the
         // same packet id: were it sent before it is stored, a crash would bring it back under another id.
         boolean hold = stored != null && qos == 2 && !stored.toCompletableFuture().isDone();
@@ -286,10 +299,13 @@ public final class Session implements Subscriber {
         drain();
     }
 
-    /** Reads the next queued messages back from the store; they come after everything on the heap. */
+    /**
+     * Reads the next queued messages back from the store; they come after everything on the heap. The page is taken
+     * in on the connection's event loop, not on the store's thread: filling the window writes to the store again.
+     */
     private void pageIn() {
         paging = true;
-        store.loadQueued(clientId, highestSeqOnHeap, memoryWindow).whenComplete((page, error) -> {
+        store.loadQueued(clientId, highestSeqOnHeap, memoryWindow).whenCompleteAsync((page, error) -> {
             synchronized (this) {
                 paging = false;
                 if (error != null || page.isEmpty()) {
@@ -304,7 +320,7 @@ public final class Session implements Subscriber {
                 }
                 drain();
             }
-        });
+        }, connection.executor());
     }
 
     /** The client's permissions changed on its live connection (e.g. its device's groups). */
@@ -499,6 +515,7 @@ public final class Session implements Subscriber {
 
     /** Ends the session: cancels timers and drops queued state. */
     synchronized List<Subscription> end() {
+        ended = true;
         cancel(expiryTask);
         expiryTask = null;
         queue.clear();
@@ -509,6 +526,18 @@ public final class Session implements Subscriber {
         List<Subscription> subs = new ArrayList<>(subscriptions.values());
         subscriptions.clear();
         return subs;
+    }
+
+    /**
+     * Numbers this session's messages after those of the session it replaces: rows are keyed by client id and
+     * sequence number, and the old session's may still be on their way out of the store.
+     */
+    synchronized void continueAfter(Session previous) {
+        synchronized (previous) {
+            nextSeq = Math.max(nextSeq, previous.nextSeq);
+            // Pages are read after this point: the old session's rows below it may not be deleted yet.
+            highestSeqOnHeap = nextSeq - 1;
+        }
     }
 
     /** Puts back what a store kept, for a session recovered at startup. */

@@ -58,8 +58,11 @@ public class SessionRegistry {
     @Inject
     SessionEvents events;
 
-    /** The outcome of CONNECT for the session: which one and whether it existed. */
-    public record Opened(Session session, boolean present) {
+    /**
+     * The outcome of CONNECT for the session: which one, whether it existed, and the stage after which the store has
+     * it (null for a session that is not stored).
+     */
+    public record Opened(Session session, boolean present, CompletionStage<Void> stored) {
     }
 
     /** Recovers persistent sessions before the listeners open (they observe StartupEvent later). */
@@ -131,6 +134,9 @@ public class SessionRegistry {
             }
             if (target == null) {
                 target = newSession(id, expiryInterval);
+                if (existing != null) {
+                    target.continueAfter(existing);
+                }
             } else {
                 present[0] = true;
             }
@@ -147,9 +153,10 @@ public class SessionRegistry {
         if (ended[0] != null) {
             endSession(ended[0], true);
         }
+        CompletionStage<Void> stored = null;
         if (session.durable()) {
             // Also when resumed with expiry 0: the row stays until the session ends, and recovery discards it.
-            store.open(clientId, expiryInterval, protocolLevel);
+            stored = store.open(clientId, expiryInterval, protocolLevel);
         }
         if (events.listening()) {
             if (present[0]) {
@@ -158,7 +165,7 @@ public class SessionRegistry {
                 events.created(clientId, expiryInterval > 0);
             }
         }
-        return new Opened(session, present[0]);
+        return new Opened(session, present[0], stored);
     }
 
     /**

@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -51,7 +53,7 @@ class PendingWritesTest {
                     StandardCharsets.UTF_8));
         }
         writer = new BatchWriter(dataSource, 1000, 100);
-        store = new PostgresSessionStore(dataSource, writer, 100);
+        store = new PostgresSessionStore(writer, 100);
         store.open(CLIENT, 3600, 5).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
@@ -63,20 +65,21 @@ class PendingWritesTest {
         writer.close();
     }
 
-    /** Holds the writer on a read until {@link #release()}. */
+    /** Holds the writer on a write of another session until {@link #release()}. */
     private void hold() throws InterruptedException {
         gate = new CountDownLatch(1);
-        CountDownLatch inRead = new CountDownLatch(1);
-        writer.read(c -> {
-            inRead.countDown();
+        CountDownLatch inWrite = new CountDownLatch(1);
+        writer.submit(BatchWriter.Write.of("UPDATE mqtt_session SET expiry_interval = expiry_interval "
+                + "WHERE client_id = ?", ps -> {
+            inWrite.countDown();
             try {
                 gate.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return null;
-        });
-        assertTrue(inRead.await(10, TimeUnit.SECONDS));
+            ps.setString(1, "someone-else");
+        }));
+        assertTrue(inWrite.await(10, TimeUnit.SECONDS));
     }
 
     private void release() {
@@ -94,10 +97,27 @@ class PendingWritesTest {
     }
 
     private long rows() throws SQLException {
+        return count("SELECT count(*) FROM mqtt_queued_message");
+    }
+
+    private long count(String sql) throws SQLException {
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM mqtt_queued_message")) {
+             ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /** The message rows as "seq:packet id:released", "-" for no packet id (queued). */
+    private List<String> messageRows() throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT seq, coalesce(packet_id::text, '-'), released "
+                     + "FROM mqtt_queued_message ORDER BY seq")) {
+            List<String> out = new java.util.ArrayList<>();
+            while (rs.next()) {
+                out.add(rs.getLong(1) + ":" + rs.getString(2) + ":" + rs.getBoolean(3));
+            }
+            return out;
         }
     }
 
@@ -114,7 +134,8 @@ class PendingWritesTest {
         release();
         barrier();
         assertEquals(0, rows());
-        assertEquals(committed, writer.committedWrites(), "no INSERT, UPDATE or DELETE reached the database");
+        assertEquals(committed + 1, writer.committedWrites(),
+                "no INSERT, UPDATE or DELETE reached the database, only the write that held the writer");
         assertEquals(1, writer.cancelledWrites());
     }
 
@@ -128,14 +149,8 @@ class PendingWritesTest {
         release();
         stored.get(10, TimeUnit.SECONDS);
         barrier();
-        assertEquals(committed + 1, writer.committedWrites(), "one INSERT, no UPDATE");
-        List<SessionStore.StoredSession> sessions = store.loadAll();
-        assertEquals(1, sessions.size());
-        List<SessionStore.StoredMessage> inflight = sessions.get(0).inflight();
-        assertEquals(1, inflight.size());
-        assertEquals(42, inflight.get(0).packetId());
-        assertTrue(inflight.get(0).released());
-        assertTrue(sessions.get(0).queued().isEmpty());
+        assertEquals(committed + 2, writer.committedWrites(), "the write that held the writer, one INSERT, no UPDATE");
+        assertEquals(List.of("1:42:true"), messageRows(), "in flight as packet 42 and released");
     }
 
     @Test
@@ -157,9 +172,7 @@ class PendingWritesTest {
         stored.get(10, TimeUnit.SECONDS);
         store.inflight(CLIENT, 1, 3);
         barrier();
-        List<SessionStore.StoredMessage> inflight = store.loadAll().get(0).inflight();
-        assertEquals(1, inflight.size());
-        assertEquals(3, inflight.get(0).packetId());
+        assertEquals(List.of("1:3:false"), messageRows());
         store.remove(CLIENT, 1);
         barrier();
         assertEquals(0, rows());
@@ -187,13 +200,8 @@ class PendingWritesTest {
         four.get(10, TimeUnit.SECONDS);
         five.get(10, TimeUnit.SECONDS);
         barrier();
-        SessionStore.StoredSession session = store.loadAll().get(0);
-        assertEquals(List.of(4L), session.queued().stream().map(SessionStore.StoredMessage::seq).toList());
-        assertEquals(1, session.inflight().size());
-        assertEquals(5, session.inflight().get(0).seq());
-        assertEquals(55, session.inflight().get(0).packetId());
-        assertTrue(session.inflight().get(0).released());
-        assertEquals(1, session.subscriptions().size());
+        assertEquals(List.of("4:-:false", "5:55:true"), messageRows(), "4 queued, 5 in flight and released");
+        assertEquals(1, count("SELECT count(*) FROM mqtt_subscription"));
         assertEquals(2, rows());
     }
 
@@ -211,5 +219,61 @@ class PendingWritesTest {
         assertEquals(List.of(3L, 4L, 5L), page.stream().map(SessionStore.StoredMessage::seq).toList());
         page.forEach(m -> assertNull(m.packetId()));
         assertEquals(4, rows());
+    }
+
+    @Test
+    void aPageReadWaitsForItsOwnSessionOnlyAndNeverBlocksTheCaller() throws Exception {
+        for (int seq = 1; seq <= 3; seq++) {
+            enqueue(seq, 1).get(10, TimeUnit.SECONDS);
+        }
+        store.open("someone-else", 3600, 5).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        hold();
+        // Fill the queue with another session's writes: the writer is held, so none of them moves.
+        int refused = 0;
+        for (int i = 0; i < 1100; i++) {
+            if (otherSessionWrite(i).isCompletedExceptionally()) {
+                refused++;
+            }
+        }
+        assertTrue(refused > 0, "the queue is full");
+        CompletableFuture<List<SessionStore.StoredMessage>> page = assertTimeoutPreemptively(Duration.ofSeconds(2),
+                () -> store.loadQueued(CLIENT, 0, 10).toCompletableFuture(), "a page read must not block its caller");
+        assertEquals(List.of(1L, 2L, 3L), seqs(page.get(10, TimeUnit.SECONDS)), "read while the writer is held");
+        release();
+        barrier();
+
+        // A read after a write of its own session waits for that write, not for the others queued behind it.
+        hold();
+        CompletableFuture<Void> four = enqueue(4, 1);
+        for (int i = 0; i < 100; i++) {
+            otherSessionWrite(2000 + i);
+        }
+        CompletableFuture<List<SessionStore.StoredMessage>> after = store.loadQueued(CLIENT, 3, 10)
+                .toCompletableFuture();
+        Thread.sleep(200);
+        assertFalse(after.isDone(), "waits for its own session's INSERT");
+        release();
+        four.get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(4L), seqs(after.get(10, TimeUnit.SECONDS)));
+
+        // Nor for its own newer messages beyond the page: a subscriber reads the head of its queue while the tail
+        // is still being written.
+        hold();
+        for (int seq = 5; seq <= 8; seq++) {
+            enqueue(seq, 1);
+        }
+        CompletableFuture<List<SessionStore.StoredMessage>> head = store.loadQueued(CLIENT, 0, 2)
+                .toCompletableFuture();
+        assertEquals(List.of(1L, 2L), seqs(head.get(10, TimeUnit.SECONDS)), "read while the writer is held");
+        release();
+    }
+
+    private CompletableFuture<Void> otherSessionWrite(int seq) {
+        return store.enqueue("someone-else", seq + 1, Message.of("t", "x", 1, false), 1, false, new int[0])
+                .toCompletableFuture();
+    }
+
+    private static List<Long> seqs(List<SessionStore.StoredMessage> page) {
+        return page.stream().map(SessionStore.StoredMessage::seq).toList();
     }
 }

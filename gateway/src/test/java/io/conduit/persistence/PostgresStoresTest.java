@@ -2,6 +2,9 @@ package io.conduit.persistence;
 
 import io.conduit.metrics.BrokerMetrics;
 import io.conduit.mqtt.MqttServer;
+import io.conduit.routing.Message;
+import io.conduit.session.Session;
+import io.conduit.session.SessionRegistry;
 import io.conduit.testing.EmbeddedPostgres;
 import io.conduit.testing.PostgresResource;
 import io.conduit.testing.RawMqttClient;
@@ -51,6 +54,9 @@ class PostgresStoresTest {
 
     @Inject
     BrokerMetrics metrics;
+
+    @Inject
+    SessionRegistry sessions;
 
     @Test
     void persistentSession311IsARowWithItsSubscriptions() throws Exception {
@@ -162,6 +168,7 @@ class PostgresStoresTest {
             sub.subscribe(1, "pg/q/#", MqttSubscriptionOption.onlyFromQos(MqttQoS.AT_LEAST_ONCE), subscriptionId(9));
             sub.disconnect();
         }
+        awaitOffline("pg-q-sub");
         try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-q-pub", true,
                 null)) {
             for (int i = 1; i <= 5; i++) {
@@ -208,6 +215,50 @@ class PostgresStoresTest {
     }
 
     @Test
+    void aCleanStartReplacementNumbersOnAndALateDeliveryToTheEndedSessionStoresNothing() throws Exception {
+        String client = "pg-replaced";
+        try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, client, true,
+                expiry(300))) {
+            sub.subscribe(1, "pg/replaced", 1);
+            sub.disconnect();
+        }
+        try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-replaced-pub",
+                true, null)) {
+            for (int i = 0; i < 3; i++) {
+                pub.publish("pg/replaced", "old" + i, 1, false, i + 1, null);
+                pub.expect(MqttMessageType.PUBACK);
+            }
+            long oldLast = Sql.count("SELECT max(seq) FROM mqtt_queued_message WHERE client_id = ?", client);
+            Session old = sessions.get(client);
+            try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, client, true,
+                    expiry(300))) {
+                sub.subscribe(1, "pg/replaced", 1);
+                sub.disconnect();
+            }
+            // A publish routed to the old session just as it ended (it had matched before the unsubscribe).
+            assertNull(old.deliver(Message.of("pg/replaced", "ghost", 1, false), 1, false, new int[0]));
+            for (int i = 0; i < 5; i++) {
+                pub.publish("pg/replaced", "new" + i, 1, false, 10 + i, null);
+                pub.expect(MqttMessageType.PUBACK);
+            }
+            List<Map<String, Object>> rows = Sql.rows(
+                    "SELECT seq, payload FROM mqtt_queued_message WHERE client_id = ? ORDER BY seq", client);
+            assertEquals(List.of("new0", "new1", "new2", "new3", "new4"), rows.stream()
+                    .map(r -> new String((byte[]) r.get("payload"), StandardCharsets.UTF_8)).toList());
+            assertTrue((Long) rows.get(0).get("seq") > oldLast, "numbered after the replaced session's messages");
+        }
+        try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, client, false,
+                expiry(0))) {
+            for (int i = 0; i < 5; i++) {
+                MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
+                assertEquals("new" + i, RawMqttClient.payload(p));
+                sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
+            }
+            sub.expectNothing(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
     void queueBeyondItsBoundDropsTheNewest() throws Exception {
         // %test allows 50 queued messages per session.
         int limit = 50;
@@ -216,6 +267,7 @@ class PostgresStoresTest {
                 null)) {
             sub.subscribe(1, "pg/bound", 1);
         }
+        awaitOffline("pg-bound-sub");
         long droppedBefore = metrics.messagesDropped.sum();
         try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_3_1_1, "pg-bound-pub", true,
                 null)) {
@@ -279,6 +331,48 @@ class PostgresStoresTest {
     }
 
     @Test
+    void anExpiredRetainedMessageLosesItsRowWhenAReadFindsIt() throws Exception {
+        MqttProperties props = new MqttProperties();
+        props.add(new MqttProperties.IntegerProperty(PUBLICATION_EXPIRY_INTERVAL.value(), 1));
+        try (RawMqttClient pub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "pg-ret-exp-pub", true,
+                null)) {
+            pub.publish("pg/retained-exp/a", "soon gone", 1, true, 1, props);
+            pub.expect(MqttMessageType.PUBACK);
+            pub.publish("pg/retained-exp/b", "stays", 1, true, 2, null);
+            pub.expect(MqttMessageType.PUBACK);
+        }
+        assertEquals(2, Sql.count("SELECT count(*) FROM mqtt_retained_message WHERE topic LIKE 'pg/retained-exp/%'"));
+        Thread.sleep(1500);
+        try (RawMqttClient sub = RawMqttClient.connect(server.tcpPort(), MqttVersion.MQTT_5, "pg-ret-exp-sub", true,
+                null)) {
+            sub.subscribe(1, "pg/retained-exp/+", 1);
+            MqttPublishMessage p = sub.expect(MqttMessageType.PUBLISH);
+            assertEquals("stays", RawMqttClient.payload(p));
+            sub.expectNothing(Duration.ofMillis(300));
+        }
+        await().atMost(WRITE_BEHIND).until(() -> Sql.count(
+                "SELECT count(*) FROM mqtt_retained_message WHERE topic = 'pg/retained-exp/a'") == 0);
+        assertEquals(1, Sql.count("SELECT count(*) FROM mqtt_retained_message WHERE topic = 'pg/retained-exp/b'"));
+    }
+
+    @Test
+    void connackOfAPersistentSessionWaitsUntilItsRowIsCommitted() throws Exception {
+        try (RawMqttClient c = RawMqttClient.open(server.tcpPort())) {
+            EmbeddedPostgres.get().stop();
+            try {
+                c.send(RawMqttClient.connectPacket(MqttVersion.MQTT_3_1_1, "pg-connack-wait", false));
+                assertNull(c.poll(Duration.ofSeconds(1)), "no CONNACK while the session row cannot be written");
+            } finally {
+                EmbeddedPostgres.get().start();
+            }
+            MqttMessage ack = c.poll(Duration.ofSeconds(20));
+            assertNotNull(ack, "CONNACK once the database is back");
+            assertEquals(MqttMessageType.CONNACK, ack.fixedHeader().messageType());
+            assertEquals(1, Sql.count("SELECT count(*) FROM mqtt_session WHERE client_id = 'pg-connack-wait'"));
+        }
+    }
+
+    @Test
     void readinessReportsThePersistenceCheck() {
         given().get("/q/health/ready").then().statusCode(200).body(PERSISTENCE_CHECK, equalTo("UP"))
                 .body("checks.find { it.name == 'conduit-persistence' }.data.store", equalTo("postgresql"));
@@ -333,6 +427,11 @@ class PostgresStoresTest {
             sub.ack(MqttMessageType.PUBACK, p.variableHeader().packetId());
         }
         given().get("/q/health/ready").then().statusCode(200).body(PERSISTENCE_CHECK, equalTo("UP"));
+    }
+
+    /** The broker handles a client's DISCONNECT after the client has sent it: publishes sent next could race it. */
+    private void awaitOffline(String clientId) {
+        await().atMost(WRITE_BEHIND).until(() -> !sessions.get(clientId).isOnline());
     }
 
     private static void assertCleanPubSubWorks(RawMqttClient pub, RawMqttClient sub, int firstPacketId) {
