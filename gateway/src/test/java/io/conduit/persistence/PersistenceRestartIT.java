@@ -769,6 +769,8 @@ class PersistenceRestartIT {
         env.put("CONDUIT_MQTT_WS_PORT", "-1");
         env.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
         env.put("CONDUIT_PERSISTENCE_MEMORY_WINDOW", String.valueOf(MEMORY_WINDOW));
+        // The packaged gateway refuses anonymous clients by default; these clients test persistence, not login.
+        env.put("CONDUIT_SECURITY_ALLOW_ANONYMOUS", "true");
         Process p = pb.start();
         started.add(p);
         ALL.add(p);
