@@ -70,7 +70,11 @@ class AclApiTest {
     MqttServer server;
 
     @AfterEach
-    void deleteApiRules() {
+    void cleanUp() {
+        deleteApiRules();
+    }
+
+    static void deleteApiRules() {
         List<Object> ids = admin().get("/api/v1/acl/rules").then().statusCode(200).extract()
                 .jsonPath().getList("findAll { it.source == 'api' }.id");
         for (Object id : ids) {
