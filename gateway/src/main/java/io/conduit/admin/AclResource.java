@@ -55,6 +55,7 @@ public class AclResource {
     @Inject
     ObjectMapper json;
 
+    private static final int MAX_DESCRIPTION = 1024;
     private static final Set<String> RULE_FIELDS = Set.of("effect", "actions", "topic", "to", "maxQos",
             "description", "position");
 
@@ -157,6 +158,10 @@ public class AclResource {
 
     /** The rule of a request body, validated as a rule of the ACL file. */
     private static Rule rule(Map<String, Object> in) {
+        String description = JsonBody.string(in, "description");
+        if (description != null && description.length() > MAX_DESCRIPTION) {
+            throw new IllegalArgumentException("description must be at most " + MAX_DESCRIPTION + " characters");
+        }
         Object effect = in.get("effect");
         if (!"allow".equals(effect) && !"deny".equals(effect)) {
             throw new IllegalArgumentException("effect must be allow or deny");
@@ -293,21 +298,17 @@ public class AclResource {
     }
 
     @ServerExceptionMapper
-    Response badRequest(IllegalArgumentException e) {
-        return error(400, e.getMessage());
-    }
-
-    @ServerExceptionMapper
     Response notFound(NoSuchElementException e) {
-        return error(404, e.getMessage());
+        return AdminErrors.error(404, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response readOnly(ReadOnlyRuleException e) {
-        return error(409, e.getMessage());
+        return AdminErrors.error(409, e.getMessage());
     }
 
-    private static Response error(int status, String message) {
-        return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
+    @ServerExceptionMapper
+    Response tooMany(AclAuthorizer.RuleLimitException e) {
+        return AdminErrors.error(409, e.getMessage());
     }
 }

@@ -163,25 +163,21 @@ public class DevicesResource {
 
     @ServerExceptionMapper
     Response badRequest(IllegalArgumentException e) {
-        return error(400, e.getMessage());
+        return AdminErrors.error(400, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response notFound(NoSuchElementException e) {
-        return error(404, e.getMessage());
+        return AdminErrors.error(404, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response duplicate(DuplicateDeviceException e) {
-        return error(409, e.getMessage());
+        return AdminErrors.error(409, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response readOnly(Devices.ReadOnlyDeviceException e) {
-        return error(409, e.getMessage());
-    }
-
-    private static Response error(int status, String message) {
-        return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
+        return AdminErrors.error(409, e.getMessage());
     }
 }

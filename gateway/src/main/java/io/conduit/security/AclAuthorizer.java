@@ -208,6 +208,11 @@ public class AclAuthorizer implements Authorizer {
 
     /** @see AclRuleStore#create */
     public synchronized AclRuleStore.Stored createRule(AclRules.Rule rule, String description, Integer position) {
+        int max = config.security().aclApiMaxRules();
+        if (apiRules.size() >= max) {
+            throw new RuleLimitException("there are already " + apiRules.size() + " ACL rules made through the API, "
+                    + "the most conduit.security.acl-api-max-rules allows");
+        }
         AclRuleStore.Stored created = store.create(rule, description, position);
         reinstall("created", created.id());
         return created;
@@ -228,6 +233,13 @@ public class AclAuthorizer implements Authorizer {
             reinstall("deleted", id);
         }
         return deleted;
+    }
+
+    /** A new API rule beyond {@code conduit.security.acl-api-max-rules}. */
+    public static final class RuleLimitException extends RuntimeException {
+        RuleLimitException(String message) {
+            super(message);
+        }
     }
 
     private void reinstall(String what, long id) {

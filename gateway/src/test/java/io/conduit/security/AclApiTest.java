@@ -1,6 +1,7 @@
 package io.conduit.security;
 
 import io.conduit.mqtt.MqttServer;
+import io.conduit.testing.AclFiles;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.Wire;
 import io.netty.handler.codec.mqtt.MqttMessage;
@@ -15,9 +16,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -49,20 +47,12 @@ class AclApiTest {
 
     public static class FileProfile implements QuarkusTestProfile {
 
-        static final Path FILE;
-
-        static {
-            try {
-                FILE = Files.createTempDirectory("conduit-acl-api-").resolve("acl.yaml");
-                Files.writeString(FILE, ACL);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        static final Path FILE = AclFiles.write("conduit-acl-api-", ACL);
 
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("conduit.security.acl-file", FILE.toString());
+            return Map.of("conduit.security.acl-file", FILE.toString(),
+                    "conduit.security.acl-api-max-rules", "4");
         }
     }
 
@@ -196,17 +186,30 @@ class AclApiTest {
                         "maxQos must be 0, 1 or 2"},
                 {"{\"effect\": \"allow\", \"actions\": [\"publish\"], \"topic\": \"a\", \"to\": [\"bob\"]}",
                         "to must be all, client:ID, user:NAME or group:NAME"},
-                {"{\"effect\": \"maybe\", \"actions\": [\"publish\"], \"topic\": \"a\"}", "effect must be allow or deny"},
+                {"{\"effect\": \"maybe\", \"actions\": [\"publish\"], \"topic\": \"a\"}",
+                        "effect must be allow or deny"},
                 {"{\"effect\": \"allow\", \"actions\": [\"publish\"]}", "a rule needs a topic"},
                 {"{\"effect\": \"allow\", \"actions\": [\"publish\"], \"topic\": \"a\", \"position\": 9}",
                         "position must be from 1 to 1"},
                 {"{\"effect\": \"allow\", \"topic\": \"a\", \"colour\": \"red\"}", "unknown or unchangeable field"},
+                {"{\"effect\": \"allow\", \"actions\": \"all\", \"topic\": \"a\", \"description\": \""
+                        + "x".repeat(1025) + "\"}", "description must be at most 1024 characters"},
         };
         for (String[] c : cases) {
             admin().contentType(ContentType.JSON).body(c[0]).post("/api/v1/acl/rules").then()
                     .statusCode(400).body("error", containsString(c[1]));
         }
         admin().get("/api/v1/acl/rules").then().body("", hasSize(2));
+    }
+
+    @Test
+    void theNumberOfApiRulesIsLimited() {
+        for (int i = 0; i < 4; i++) {
+            create("{\"effect\": \"allow\", \"actions\": \"publish\", \"topic\": \"limit/" + i + "\"}");
+        }
+        admin().contentType(ContentType.JSON)
+                .body("{\"effect\": \"allow\", \"actions\": \"publish\", \"topic\": \"x\"}").post("/api/v1/acl/rules")
+                .then().statusCode(409).body("error", containsString("conduit.security.acl-api-max-rules"));
     }
 
     @Test
