@@ -23,7 +23,8 @@ public class AdminErrors {
         return error(404, e.getMessage());
     }
 
-    private static Response error(int status, String message) {
+    /** A status with a JSON {@code error}, for the resources' own mappers too. */
+    static Response error(int status, String message) {
         return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
     }
 }

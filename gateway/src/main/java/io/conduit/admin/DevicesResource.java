@@ -1,6 +1,5 @@
 package io.conduit.admin;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.conduit.security.Device;
 import io.conduit.security.DeviceRegistry;
@@ -23,9 +22,7 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -80,9 +77,10 @@ public class DevicesResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed("conduit-admin")
     public Response create(String body) {
-        Map<String, Object> in = object(body, CREATE_FIELDS);
-        Device d = devices.create(new Devices.NewDevice(string(in, "clientId"), string(in, "username"),
-                string(in, "password"), bool(in, "enabled"), strings(in, "groups"), map(in, "metadata")));
+        Map<String, Object> in = JsonBody.object(json, body, CREATE_FIELDS);
+        Device d = devices.create(new Devices.NewDevice(JsonBody.string(in, "clientId"),
+                JsonBody.string(in, "username"), JsonBody.string(in, "password"), JsonBody.bool(in, "enabled"),
+                JsonBody.strings(in, "groups"), JsonBody.map(in, "metadata")));
         return Response.created(URI.create("/api/v1/devices/" + d.id())).entity(view(d)).build();
     }
 
@@ -92,9 +90,9 @@ public class DevicesResource {
     @RolesAllowed("conduit-admin")
     public Map<String, Object> update(@PathParam("id") String id, String body) {
         long deviceId = id(id);
-        Map<String, Object> in = object(body, UPDATE_FIELDS);
-        return view(devices.update(deviceId, new Devices.Changes(bool(in, "enabled"), strings(in, "groups"),
-                map(in, "metadata"), string(in, "password"))));
+        Map<String, Object> in = JsonBody.object(json, body, UPDATE_FIELDS);
+        return view(devices.update(deviceId, new Devices.Changes(JsonBody.bool(in, "enabled"),
+                JsonBody.strings(in, "groups"), JsonBody.map(in, "metadata"), JsonBody.string(in, "password"))));
     }
 
     @DELETE
@@ -111,7 +109,7 @@ public class DevicesResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed("conduit-admin")
     public Map<String, Object> passwordHash(String body) {
-        String password = string(object(body, Set.of("password")), "password");
+        String password = JsonBody.string(JsonBody.object(json, body, Set.of("password")), "password");
         PasswordHashing.checkPassword(password);
         return Map.of("passwordHash", hashing.hash(password));
     }
@@ -161,94 +159,25 @@ public class DevicesResource {
         throw new IllegalArgumentException(name + " must be a number from " + min + " to " + max);
     }
 
-    @SuppressWarnings("unchecked")
-    private Map<String, Object> object(String body, Set<String> allowed) {
-        Object parsed;
-        try {
-            parsed = body == null || body.isBlank() ? null : json.readValue(body, Object.class);
-        } catch (JsonProcessingException e) {
-            // Not the parser's message: it may quote the body, password included.
-            throw new IllegalArgumentException("the body is not valid JSON");
-        }
-        if (!(parsed instanceof Map)) {
-            throw new IllegalArgumentException("the body must be a JSON object");
-        }
-        Map<String, Object> in = (Map<String, Object>) parsed;
-        for (String key : in.keySet()) {
-            if (!allowed.contains(key)) {
-                throw new IllegalArgumentException("unknown or unchangeable field '" + key + "' (expected "
-                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
-            }
-        }
-        return in;
-    }
-
-    private static String string(Map<String, Object> in, String key) {
-        Object v = in.get(key);
-        if (v != null && !(v instanceof String)) {
-            throw new IllegalArgumentException(key + " must be a string");
-        }
-        return (String) v;
-    }
-
-    private static Boolean bool(Map<String, Object> in, String key) {
-        Object v = in.get(key);
-        if (v != null && !(v instanceof Boolean)) {
-            throw new IllegalArgumentException(key + " must be true or false");
-        }
-        return (Boolean) v;
-    }
-
-    private static List<String> strings(Map<String, Object> in, String key) {
-        Object v = in.get(key);
-        if (v == null) {
-            return null;
-        }
-        if (!(v instanceof List<?> list)) {
-            throw new IllegalArgumentException(key + " must be a list of strings");
-        }
-        List<String> out = new ArrayList<>();
-        for (Object o : list) {
-            if (!(o instanceof String s)) {
-                throw new IllegalArgumentException(key + " must be a list of strings");
-            }
-            out.add(s);
-        }
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Map<String, Object> in, String key) {
-        Object v = in.get(key);
-        if (v != null && !(v instanceof Map)) {
-            throw new IllegalArgumentException(key + " must be a JSON object");
-        }
-        return (Map<String, Object>) v;
-    }
-
     // ---- errors ---------------------------------------------------------------------------------------------------
 
     @ServerExceptionMapper
     Response badRequest(IllegalArgumentException e) {
-        return error(400, e.getMessage());
+        return AdminErrors.error(400, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response notFound(NoSuchElementException e) {
-        return error(404, e.getMessage());
+        return AdminErrors.error(404, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response duplicate(DuplicateDeviceException e) {
-        return error(409, e.getMessage());
+        return AdminErrors.error(409, e.getMessage());
     }
 
     @ServerExceptionMapper
     Response readOnly(Devices.ReadOnlyDeviceException e) {
-        return error(409, e.getMessage());
-    }
-
-    private static Response error(int status, String message) {
-        return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
+        return AdminErrors.error(409, e.getMessage());
     }
 }

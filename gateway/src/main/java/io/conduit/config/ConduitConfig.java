@@ -166,6 +166,10 @@ public interface ConduitConfig {
         @WithDefault("10000")
         int aclCacheSize();
 
+        /** Most ACL rules made through the admin API (each one is tried on every uncached decision). */
+        @WithDefault("1000")
+        int aclApiMaxRules();
+
         /**
          * What a 3.1 / 3.1.1 client that publishes where it may not gets, having no negative acknowledgement:
          * {@code drop} (acknowledged as usual, message discarded) or {@code disconnect} (the connection is closed).

@@ -4,7 +4,9 @@ import io.agroal.api.AgroalDataSource;
 import io.conduit.config.ConduitConfig;
 import io.conduit.routing.InMemoryRetainedStore;
 import io.conduit.routing.RetainedStore;
+import io.conduit.security.AclRuleStore;
 import io.conduit.security.DeviceRegistry;
+import io.conduit.security.InMemoryAclRuleStore;
 import io.conduit.security.InMemoryDeviceRegistry;
 import io.conduit.session.SessionStore;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -112,6 +114,15 @@ public class StoreProducers {
             return new InMemoryDeviceRegistry();
         }
         return new PostgresDeviceRegistry(repository.get());
+    }
+
+    @Produces
+    @ApplicationScoped
+    AclRuleStore aclRuleStore(Instance<AclRuleRepository> repository) {
+        if (!usesDatabase()) {
+            return new InMemoryAclRuleStore();
+        }
+        return new PostgresAclRuleStore(repository.get());
     }
 
     /**

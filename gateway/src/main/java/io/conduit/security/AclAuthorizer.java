@@ -20,7 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -28,10 +31,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Topic ACLs from {@code conduit.security.acl-file}: answers from memory (rules plus a bounded decision cache), and
+ * Topic ACLs from {@code conduit.security.acl-file}, followed by the rules made through the admin API
+ * ({@link AclRuleStore}): answers from memory (rules plus a bounded decision cache), and
  * reloads the file in the background when its modification time or size changes. A reload that fails keeps the
  * rules in force and reports the error ({@code GET /api/v1/acl}); a file that cannot be loaded at startup stops
- * the broker.
+ * the broker. A change of the API rules installs new rules and caches at once, as a reload does.
  */
 @ApplicationScoped
 @Typed(AclAuthorizer.class)
@@ -46,8 +50,13 @@ public class AclAuthorizer implements Authorizer {
     private record Stamp(long modified, long size) {
     }
 
-    /** Rules and the decisions taken under them, swapped as one on reload so a cache never outlives its rules. */
-    public record State(AclRules rules, Instant loadedAt, Cache<Key, Decision> cache) {
+    /**
+     * Rules (the file's, then the API's) and the decisions taken under them, swapped as one on reload or API change
+     * so a cache never outlives its rules. {@code api}: the API rules by id. {@code active}: whether they are
+     * enforced (see {@link #active()}).
+     */
+    public record State(AclRules rules, Instant loadedAt, Cache<Key, Decision> cache,
+                        Map<Long, AclRuleStore.Stored> api, boolean active) {
     }
 
     @Inject
@@ -56,9 +65,15 @@ public class AclAuthorizer implements Authorizer {
     @Inject
     Devices devices;
 
+    @Inject
+    AclRuleStore store;
+
     private Path file;
     private Optional<Boolean> configuredDefault;
     private volatile State state;
+    /** The file's rules (or the empty rules of no file) as last loaded, without the API's. */
+    private volatile AclRules fileRules;
+    private volatile List<AclRuleStore.Stored> apiRules = List.of();
     private volatile Stamp stamp;
     private volatile String lastError;
     private ScheduledExecutorService watcher;
@@ -72,6 +87,7 @@ public class AclAuthorizer implements Authorizer {
             default -> throw new IllegalStateException("conduit.security.acl-default must be allow or deny, not " + d);
         });
         file = security.aclFile().filter(f -> !f.isBlank()).map(Path::of).orElse(null);
+        apiRules = store.list();
         if (file == null) {
             devices.replaceFileDevices(List.of());
             boolean allow = configuredDefault.orElse(true);
@@ -106,9 +122,12 @@ public class AclAuthorizer implements Authorizer {
         }
     }
 
-    /** Whether the broker uses these rules: an ACL file is configured, or the default is deny. */
+    /**
+     * Whether the broker uses these rules: an ACL file is configured, the default is deny, or there are API rules.
+     * Inactive, the authorizer answers as {@link AllowAllAuthorizer}.
+     */
     public boolean active() {
-        return file != null || !state.rules().defaultAllow();
+        return state.active();
     }
 
     public Optional<Path> file() {
@@ -171,10 +190,63 @@ public class AclAuthorizer implements Authorizer {
         lastError = null;
     }
 
-    private void install(AclRules rules) {
+    private void install(AclRules fromFile) {
+        fileRules = fromFile;
+        List<AclRuleStore.Stored> api = apiRules;
+        Map<Long, AclRuleStore.Stored> byId = new LinkedHashMap<>();
+        for (AclRuleStore.Stored r : api) {
+            byId.put(r.id(), r);
+        }
+        AclRules rules = fromFile.followedBy(api.stream().map(AclRuleStore.Stored::rule).toList());
         Cache<Key, Decision> cache = Caffeine.newBuilder().maximumSize(Math.max(0, config.security().aclCacheSize()))
                 .build();
-        state = new State(rules, Instant.now(), cache);
+        boolean active = file != null || !rules.defaultAllow() || !api.isEmpty();
+        state = new State(rules, Instant.now(), cache, Collections.unmodifiableMap(byId), active);
+    }
+
+    // ---- rules of the admin API: each change is in force for the next check on every connection ----------------
+
+    /** @see AclRuleStore#create */
+    public synchronized AclRuleStore.Stored createRule(AclRules.Rule rule, String description, Integer position) {
+        int max = config.security().aclApiMaxRules();
+        if (apiRules.size() >= max) {
+            throw new RuleLimitException("there are already " + apiRules.size() + " ACL rules made through the API, "
+                    + "the most conduit.security.acl-api-max-rules allows");
+        }
+        AclRuleStore.Stored created = store.create(rule, description, position);
+        reinstall("created", created.id());
+        return created;
+    }
+
+    /** @see AclRuleStore#update */
+    public synchronized AclRuleStore.Stored updateRule(long id, AclRules.Rule rule, String description,
+                                                       Integer position) {
+        AclRuleStore.Stored updated = store.update(id, rule, description, position);
+        reinstall("changed", id);
+        return updated;
+    }
+
+    /** @see AclRuleStore#delete */
+    public synchronized boolean deleteRule(long id) {
+        boolean deleted = store.delete(id);
+        if (deleted) {
+            reinstall("deleted", id);
+        }
+        return deleted;
+    }
+
+    /** A new API rule beyond {@code conduit.security.acl-api-max-rules}. */
+    public static final class RuleLimitException extends RuntimeException {
+        RuleLimitException(String message) {
+            super(message);
+        }
+    }
+
+    private void reinstall(String what, long id) {
+        apiRules = store.list();
+        install(fileRules);
+        LOG.infof("ACL rule %d %s through the admin API: %d API rules after %d file rules", id, what,
+                apiRules.size(), fileRules.rules().size());
     }
 
     private static Stamp stampOf(Path file) throws IOException {
@@ -185,6 +257,9 @@ public class AclAuthorizer implements Authorizer {
     /** One permission, from the cache of the rules in force. */
     public Decision decide(ClientIdentity client, Action action, String topic, int qos) {
         State s = state;
+        if (!s.active()) {
+            return s.rules().decide(client, action, topic, qos);
+        }
         return s.cache().get(new Key(client.clientId(), client.username(), client.groups(), action, topic, qos),
                 k -> s.rules().decide(client, action, topic, qos));
     }
@@ -227,6 +302,9 @@ public class AclAuthorizer implements Authorizer {
                 // Answers taken under the old rules may still be added to the old map, never to this one.
                 a = new Answers(now);
                 answers = a;
+            }
+            if (!now.active()) {
+                return true;
             }
             Boolean known = a.byTopic.get(topic);
             if (known != null) {

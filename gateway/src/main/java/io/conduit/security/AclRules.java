@@ -61,8 +61,31 @@ public final class AclRules {
         }
     }
 
-    /** One rule, with the 1-based line of the file it starts on. */
-    public record Rule(int line, boolean allow, Set<Action> actions, String topic, List<String> to, Integer maxQos) {
+    /**
+     * One rule: from the file, with the 1-based line it starts on ({@code id} null), or from the admin API, with its
+     * id ({@code line} 0).
+     */
+    public record Rule(int line, boolean allow, Set<Action> actions, String topic, List<String> to, Integer maxQos,
+                       Long id) {
+
+        public Rule(int line, boolean allow, Set<Action> actions, String topic, List<String> to, Integer maxQos) {
+            this(line, allow, actions, topic, to, maxQos, null);
+        }
+
+        /** {@code file} or {@code api}. */
+        public String source() {
+            return id == null ? "file" : "api";
+        }
+
+        /** Where the rule is, for reasons: {@code at line 4} or {@code api rule 7}. */
+        public String where() {
+            return id == null ? "at line " + line : "api rule " + id;
+        }
+
+        /** The same rule with an id given by the admin API's store. */
+        public Rule withId(long newId) {
+            return new Rule(0, allow, actions, topic, to, maxQos, newId);
+        }
 
         /** The rule as one line: {@code allow publish,subscribe devices/%c/# to all qos<=1}. */
         public String text() {
@@ -180,6 +203,45 @@ public final class AclRules {
             source = "built-in";
         }
         return new AclRules(rules, groups, defaultAllow, source, devices);
+    }
+
+    /** These rules followed by {@code more} (the admin API's, in their order); groups and default unchanged. */
+    public AclRules followedBy(List<Rule> more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        List<Rule> all = new ArrayList<>(rules);
+        all.addAll(more);
+        return new AclRules(all, groups, defaultAllow, defaultSource, devices);
+    }
+
+    /**
+     * One rule given through the admin API, validated by the very code that reads the file's rules: the fields are
+     * written as the YAML of one file rule and parsed. Messages name the API's fields.
+     *
+     * @param actions a list of action names, or one name
+     * @throws IllegalArgumentException when the rule would not be valid in the file
+     */
+    public static Rule apiRule(boolean allow, Object actions, String topic, List<String> to, Object maxQos) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put(allow ? "allow" : "deny", actions == null ? List.of() : actions);
+        if (topic != null) {
+            fields.put("topic", topic);
+        }
+        if (to != null) {
+            fields.put("to", to.isEmpty() ? List.of("all") : to);
+        }
+        if (maxQos != null) {
+            fields.put("max-qos", maxQos);
+        }
+        Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+        try {
+            return parseRule(yaml.compose(new StringReader(yaml.dump(fields))), Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("^line \\d+: ", "")
+                    .replace("max-qos", "maxQos").replace("allow: or deny:", "effect allow or deny")
+                    .replace("topic:", "topic"));
+        }
     }
 
     /** No rules, only a default: the ACL of a broker without an ACL file. */
@@ -425,7 +487,7 @@ public final class AclRules {
                 if (rule.allow()) {
                     continue;
                 }
-                return new Decision(false, rule, "first matching rule at line " + rule.line()
+                return new Decision(false, rule, "first matching rule " + rule.where()
                         + " (client id or username unusable in its placeholder)");
             }
             // A subscribe rule, allow or deny, decides a requested filter only when it covers all of it. A filter
@@ -436,10 +498,10 @@ public final class AclRules {
                 continue;
             }
             if (rule.allow() && rule.maxQos() != null && qos > rule.maxQos()) {
-                return new Decision(false, rule, "first matching rule at line " + rule.line() + " allows QoS <= "
+                return new Decision(false, rule, "first matching rule " + rule.where() + " allows QoS <= "
                         + rule.maxQos() + " only");
             }
-            String reason = "first matching rule at line " + rule.line();
+            String reason = "first matching rule " + rule.where();
             if (explain && rule.allow() && action == Action.SUBSCRIBE) {
                 reason += withheld(client, target, rule);
             }
@@ -464,6 +526,7 @@ public final class AclRules {
     /** For explain: the deny rules before {@code decided} that overlap an allowed filter, whose topics are withheld. */
     private String withheld(Authorizer.ClientIdentity client, String filter, Rule decided) {
         List<String> lines = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
         for (Rule rule : rules) {
             if (rule == decided) {
                 break;
@@ -473,11 +536,21 @@ public final class AclRules {
             }
             String denied = resolve(rule, client);
             if (denied == null || overlaps(denied, filter)) {
-                lines.add(String.valueOf(rule.line()));
+                (rule.id() == null ? lines : ids).add(String.valueOf(rule.id() == null ? rule.line() : rule.id()));
             }
         }
-        return lines.isEmpty() ? "" : "; messages on topics denied by the rule" + (lines.size() > 1 ? "s" : "")
-                + " at line " + String.join(", ", lines) + " are not delivered";
+        if (lines.isEmpty() && ids.isEmpty()) {
+            return "";
+        }
+        List<String> where = new ArrayList<>();
+        if (!lines.isEmpty()) {
+            where.add("at line " + String.join(", ", lines));
+        }
+        if (!ids.isEmpty()) {
+            where.add("api rule" + (ids.size() > 1 ? "s " : " ") + String.join(", ", ids));
+        }
+        return "; messages on topics denied by the rule" + (lines.size() + ids.size() > 1 ? "s " : " ")
+                + String.join(" and ", where) + " are not delivered";
     }
 
     /** A publish as the broker asks for it: publish, and retain too when RETAIN is set. */

@@ -5,8 +5,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 
 /**
- * Which {@link Authorizer} the broker asks: the ACL rules when an ACL file is configured (or the ACL default is
- * deny), {@link AllowAllAuthorizer} otherwise. A default bean: an application-provided Authorizer bean replaces it.
+ * Which {@link Authorizer} the broker asks: the ACL rules, which answer as {@link AllowAllAuthorizer} while there is
+ * no ACL file, no deny default and no rule made through the admin API (such a rule may come at any time). A default
+ * bean: an application-provided Authorizer bean replaces it.
  */
 @ApplicationScoped
 public class AuthorizerSelection {
@@ -15,6 +16,6 @@ public class AuthorizerSelection {
     @ApplicationScoped
     @DefaultBean
     Authorizer authorizer(AclAuthorizer acl) {
-        return acl.active() ? acl : new AllowAllAuthorizer();
+        return acl;
     }
 }

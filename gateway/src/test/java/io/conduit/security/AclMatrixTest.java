@@ -2,6 +2,7 @@ package io.conduit.security;
 
 import io.conduit.mqtt.MqttServer;
 import io.conduit.session.SessionRegistry;
+import io.conduit.testing.AclFiles;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.Wire;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
@@ -22,7 +23,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -103,16 +103,7 @@ class AclMatrixTest {
 
     public static class Profile implements QuarkusTestProfile {
 
-        static final Path FILE;
-
-        static {
-            try {
-                FILE = Files.createTempDirectory("conduit-acl-matrix-").resolve("acl.yaml");
-                Files.writeString(FILE, ACL);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        static final Path FILE = AclFiles.write("conduit-acl-matrix-", ACL);
 
         @Override
         public Map<String, String> getConfigOverrides() {

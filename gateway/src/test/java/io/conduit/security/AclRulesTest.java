@@ -429,4 +429,28 @@ class AclRulesTest {
         assertFalse(rules.decide(D1, SUBSCRIBE, "other/x", 0).allowed());
         assertFalse(rules.decide(new ClientIdentity("console-1", null), PUBLISH, "telemetry/a", 2).allowed());
     }
+
+    @Test
+    void apiRulesFollowTheFilesAndAreNamedById() {
+        AclRules file = parse("""
+                rules:
+                  - deny: subscribe
+                    topic: sensors/secret
+                """);
+        AclRules all = file.followedBy(List.of(
+                AclRules.apiRule(false, List.of("subscribe"), "sensors/private", null, null).withId(7),
+                AclRules.apiRule(true, "subscribe", "sensors/#", List.of(), null).withId(8)));
+        Decision d = all.decide(D1, SUBSCRIBE, "sensors/#", 0);
+        assertTrue(d.allowed());
+        assertEquals("api", d.rule().source());
+        assertEquals("first matching rule api rule 8; messages on topics denied by the rules at line 2 and api rule 7 "
+                + "are not delivered", d.reason());
+        assertFalse(all.decideReceive(D1, "sensors/private").allowed());
+        assertFalse(all.decideReceive(D1, "sensors/secret").allowed());
+        assertFalse(file.decide(D1, SUBSCRIBE, "sensors/#", 0).allowed());
+        assertEquals("maxQos only applies to allow rules", assertThrows(IllegalArgumentException.class,
+                () -> AclRules.apiRule(false, List.of("publish"), "a", null, 1)).getMessage());
+        assertEquals("invalid topic filter 'a/#/b'", assertThrows(IllegalArgumentException.class,
+                () -> AclRules.apiRule(true, "publish", "a/#/b", null, null)).getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package io.conduit.security;
 
 import io.conduit.mqtt.MqttServer;
+import io.conduit.testing.AclFiles;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.Wire;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
@@ -17,8 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,16 +69,7 @@ class AclTest {
     /** One broker for every ACL test, with its ACL file in a temporary folder. */
     public static class AclProfile implements QuarkusTestProfile {
 
-        static final Path FILE;
-
-        static {
-            try {
-                FILE = Files.createTempDirectory("conduit-acl-").resolve("acl.yaml");
-                Files.writeString(FILE, ACL);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        static final Path FILE = AclFiles.write("conduit-acl-", ACL);
 
         @Override
         public Map<String, String> getConfigOverrides() {

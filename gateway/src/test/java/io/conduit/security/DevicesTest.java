@@ -1,6 +1,7 @@
 package io.conduit.security;
 
 import io.conduit.mqtt.MqttServer;
+import io.conduit.testing.AclFiles;
 import io.conduit.testing.PostgresResource;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.Sql;
@@ -25,8 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,16 +85,7 @@ class DevicesTest {
     /** Anonymous access off, an ACL with a device group, quick bcrypt, short back-off. */
     public static class SecuredProfile implements QuarkusTestProfile {
 
-        static final Path FILE;
-
-        static {
-            try {
-                FILE = Files.createTempDirectory("conduit-devices-").resolve("acl.yaml");
-                Files.writeString(FILE, RULES + FILE_DEVICES);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        static final Path FILE = AclFiles.write("conduit-devices-", RULES + FILE_DEVICES);
 
         @Override
         public Map<String, String> getConfigOverrides() {
