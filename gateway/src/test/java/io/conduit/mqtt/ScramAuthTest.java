@@ -1,5 +1,6 @@
 package io.conduit.mqtt;
 
+import io.conduit.security.Devices;
 import io.conduit.testing.RawMqttClient;
 import io.conduit.testing.ScramClient;
 import io.conduit.testing.Wire;
@@ -10,12 +11,13 @@ import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Map;
+
 import static io.conduit.security.ScramSha256Authenticator.METHOD;
-import static io.conduit.testing.TestScramCredentials.ITERATIONS;
-import static io.conduit.testing.TestScramCredentials.PASSWORD;
-import static io.conduit.testing.TestScramCredentials.USER;
 import static io.conduit.testing.V5Packets.auth;
 import static io.conduit.testing.V5Packets.binaryProp;
 import static io.conduit.testing.V5Packets.expectDisconnect;
@@ -30,13 +32,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * SCRAM-SHA-256 over MQTT 5.0 AUTH packets, at CONNECT and as re-authentication, with a client written from RFC 5802
- * against {@link io.conduit.testing.TestScramCredentials}.
+ * against a device of the registry (in memory here), whose SCRAM credentials were derived when its password was set.
  */
 @QuarkusTest
 class ScramAuthTest {
 
+    static final String USER = "scram-user";
+    static final String PASSWORD = "pencil-\u00e9t\u00e9";
+    static final int ITERATIONS = 4096;
+
     @Inject
     MqttServer server;
+
+    @Inject
+    Devices devices;
+
+    @BeforeEach
+    void registerDevice() {
+        if (devices.forLogin(USER, null) == null) {
+            devices.create(new Devices.NewDevice(null, USER, PASSWORD, true, List.of(), Map.of()));
+        }
+    }
 
     /** Sends CONNECT with the username and client-first-message, answers the challenge; returns the CONNACK. */
     private MqttConnAckMessage connect(RawMqttClient c, String clientId, String username, ScramClient scram) {
