@@ -101,7 +101,8 @@ settle() { # pids...
 }
 
 # Starts the packaged gateway as target NAME on free loopback ports (MQTT, HTTP; no WebSocket); further arguments
-# are VAR=value settings for it. CONDUIT_JAVA_OPTS go to its JVM.
+# are VAR=value settings for it (after anonymous access, which the bench's clients need: they send no credentials).
+# CONDUIT_JAVA_OPTS go to its JVM.
 start_conduit() { # name jar [VAR=value ...]
     local name=$1 jar=$2 port http
     shift 2
@@ -109,7 +110,7 @@ start_conduit() { # name jar [VAR=value ...]
     http=$(free_port); HTTP[$name]=$http
     # shellcheck disable=SC2086
     env CONDUIT_MQTT_HOST=127.0.0.1 CONDUIT_MQTT_PORT="$port" CONDUIT_MQTT_WS_PORT=-1 \
-        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" "$@" \
+        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" CONDUIT_SECURITY_ALLOW_ANONYMOUS=true "$@" \
         java $CONDUIT_JAVA_OPTS -jar "$jar" >>"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
     wait_for_port "$name" "$port" 120

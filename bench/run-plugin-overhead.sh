@@ -102,7 +102,7 @@ start_conduit() { # name plugins-dir
     http=$(free_port)
     # shellcheck disable=SC2086
     env CONDUIT_MQTT_HOST=127.0.0.1 CONDUIT_MQTT_PORT="$port" CONDUIT_MQTT_WS_PORT=-1 \
-        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" CONDUIT_PLUGINS_DIR="$2" \
+        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$http" CONDUIT_PLUGINS_DIR="$2" CONDUIT_SECURITY_ALLOW_ANONYMOUS=true \
         java $CONDUIT_JAVA_OPTS -jar "$CONDUIT_JAR" >"$WORK/$name.log" 2>&1 &
     PID[$name]=$!
     local deadline=$((SECONDS + 90))
