@@ -27,11 +27,16 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -324,6 +329,29 @@ class PersistenceRestartIT {
         }
     }
 
+    private static final String ADMIN_PASSWORD = "it-admin-password";
+
+    /** Waits until the gateway reports the client's session as not connected (admin API). */
+    private void awaitOffline(String clientId) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + httpPort + "/api/v1/sessions/" + clientId))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        ("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+            String body = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
+            if (body.contains("\"connected\":false")) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("session " + clientId + " still connected: " + body);
+            }
+            Thread.sleep(50);
+        }
+    }
+
     // ---- b) SIGTERM with an in-flight message and a queue -------------------------------------------------------
 
     @Test
@@ -352,6 +380,8 @@ class PersistenceRestartIT {
             assertEquals(releasedPacketId, packetId(sub.expect(MqttMessageType.PUBREL)));
             // Neither finished: the connection goes away with g0 unacknowledged and r0 uncompleted.
             sub.kill();
+            // Until the broker has seen the socket close, g1... would still go out on it (in flight, DUP later).
+            awaitOffline(id);
             for (int i = 1; i <= 30; i++) {
                 pub.publish("graceful/t", "g" + i, 1, false, i + 10, null);
                 pub.expect(MqttMessageType.PUBACK);
@@ -771,6 +801,7 @@ class PersistenceRestartIT {
         env.put("CONDUIT_PERSISTENCE_MEMORY_WINDOW", String.valueOf(MEMORY_WINDOW));
         // The packaged gateway refuses anonymous clients by default; these clients test persistence, not login.
         env.put("CONDUIT_SECURITY_ALLOW_ANONYMOUS", "true");
+        env.put("CONDUIT_SECURITY_ADMIN_PASSWORD", ADMIN_PASSWORD);
         Process p = pb.start();
         started.add(p);
         ALL.add(p);

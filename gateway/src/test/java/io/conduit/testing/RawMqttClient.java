@@ -87,7 +87,8 @@ public final class RawMqttClient implements AutoCloseable {
         RawMqttClient c = open(port);
         c.send(MqttMessageBuilders.connect().protocolVersion(version).clientId(clientId).cleanSession(cleanStart)
                 .keepAlive(60).properties(props == null ? MqttProperties.NO_PROPERTIES : props).build());
-        MqttConnAckMessage ack = c.expect(MqttMessageType.CONNACK);
+        // CONNACK of a stored session waits for its row to commit (durable ack): give it more than one packet's time.
+        MqttConnAckMessage ack = c.expect(MqttMessageType.CONNACK, Duration.ofSeconds(15));
         if (ack.variableHeader().connectReturnCode().byteValue() != 0) {
             throw new AssertionError("CONNACK " + ack.variableHeader().connectReturnCode());
         }
@@ -162,11 +163,16 @@ public final class RawMqttClient implements AutoCloseable {
     }
 
     /** The next packet, which must be of the given type and arrive within 5 s. */
-    @SuppressWarnings("unchecked")
     public <T extends MqttMessage> T expect(MqttMessageType type) {
-        MqttMessage m = poll(Duration.ofSeconds(5));
+        return expect(type, Duration.ofSeconds(5));
+    }
+
+    /** The next packet, which must be of the given type and arrive within {@code within}. */
+    @SuppressWarnings("unchecked")
+    public <T extends MqttMessage> T expect(MqttMessageType type, Duration within) {
+        MqttMessage m = poll(within);
         if (m == null) {
-            throw new AssertionError("no " + type + " within 5 s");
+            throw new AssertionError("no " + type + " within " + within.toSeconds() + " s");
         }
         if (m.fixedHeader().messageType() != type) {
             throw new AssertionError("expected " + type + " but got " + m);
